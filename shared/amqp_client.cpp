@@ -1,0 +1,128 @@
+#include "shared/amqp_client.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include "shared/log.hpp"
+#include "shared/topology.hpp"
+
+namespace offers {
+
+AmqpClient::AmqpClient(uv_loop_t* loop, const CommonSettings& settings, std::string name,
+                       Handler& handler)
+    : loop_(loop), settings_(settings), name_(std::move(name)), handler_(handler),
+      heartbeat_(loop), reconnect_(loop) {}
+
+AmqpClient::~AmqpClient() = default;
+
+void AmqpClient::start() {
+  stopped_ = false;
+  attempt_ = 0;
+  connect();
+}
+
+void AmqpClient::stop() {
+  stopped_ = true;
+  reconnect_.stop();
+  heartbeat_.stop();
+  poll_.reset();
+  if (conn_) {
+    conn_->close();
+    conn_.reset();
+  }
+}
+
+void AmqpClient::connect() {
+  if (stopped_ || conn_) return;
+  auto conn = std::make_unique<AmqpConnection>();
+  try {
+    conn->open(settings_.amqp, settings_.heartbeat_seconds, std::chrono::seconds(5), name_);
+    conn->open_channel(1);
+    declare_topology(*conn, 1, settings_.queue_type, settings_.delivery_limit);
+  } catch (const TopologyMismatch& e) {
+    log_error("broker topology differs from ours", {{"error", e.what()}});
+    stopped_ = true;
+    handler_.on_fatal(e.what());
+    return;
+  } catch (const AmqpError& e) {
+    log_warn("broker connection failed",
+             {{"error", e.what()}, {"broker", settings_.amqp.redacted()}});
+    schedule_reconnect();
+    return;
+  }
+  conn_ = std::move(conn);
+  attempt_ = 0;
+  log_info("broker connected", {{"broker", settings_.amqp.redacted()}});
+  poll_ = std::make_unique<Poll>(loop_, conn_->fd(), [this](int status) {
+    if (status < 0) {
+      fail(std::string("socket error: ") + uv_strerror(status));
+    } else {
+      pump();
+    }
+  });
+  if (settings_.heartbeat_seconds > 0) {
+    const uint64_t every = std::max<uint64_t>(250, settings_.heartbeat_seconds * 1000 / 4);
+    heartbeat_.start(every, every, [this] { pump(); });
+  }
+  try {
+    handler_.on_connected(*conn_);
+  } catch (const AmqpError& e) {
+    teardown(e.what());
+    return;
+  }
+  pump();
+}
+
+void AmqpClient::schedule_reconnect() {
+  if (stopped_) return;
+  const double base = static_cast<double>(settings_.reconnect_min.count()) * (1 << std::min(attempt_, 10));
+  const double capped = std::min(base, static_cast<double>(settings_.reconnect_max.count()));
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  ++attempt_;
+  reconnect_.start(static_cast<uint64_t>(capped * jitter(rng)), 0, [this] { connect(); });
+}
+
+void AmqpClient::fail(const std::string& reason) {
+  if (in_pump_) {
+    if (failure_.empty()) failure_ = reason;
+    return;
+  }
+  teardown(reason);
+}
+
+void AmqpClient::teardown(const std::string& reason) {
+  if (!conn_) return;
+  heartbeat_.stop();
+  poll_.reset();
+  conn_.reset();
+  log_warn("broker connection lost", {{"error", reason}});
+  handler_.on_disconnected(reason);
+  schedule_reconnect();
+}
+
+void AmqpClient::pump() {
+  if (!conn_ || in_pump_) return;
+  in_pump_ = true;
+  try {
+    do {
+      conn_->pump(*this);
+    } while (failure_.empty() && conn_->has_buffered());
+  } catch (const AmqpError& e) {
+    if (failure_.empty()) failure_ = e.what();
+  }
+  in_pump_ = false;
+  if (!failure_.empty()) {
+    std::string reason;
+    reason.swap(failure_);
+    teardown(reason);
+  }
+}
+
+void AmqpClient::on_method(uint16_t channel, amqp_method_number_t id, const void* decoded) {
+  handler_.on_method(channel, id, decoded);
+}
+
+void AmqpClient::on_message(Message&& message) { handler_.on_message(std::move(message)); }
+
+}  // namespace offers

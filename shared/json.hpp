@@ -1,0 +1,26 @@
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+
+namespace offers {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+// The JSON string literal for s, quotes included.
+std::string json_quote(std::string_view s);
+
+// Serialises a RapidJSON value.
+std::string to_json(const rapidjson::Value& v);
+
+// Parses text; on failure returns false and says where and why in error.
+bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& error);
+
+// {"error": message}
+std::string error_body(std::string_view message);
+
+}  // namespace offers

@@ -1,0 +1,160 @@
+#include "shared/redis_async.hpp"
+
+#include <hiredis/adapters/libuv.h>
+
+#include <algorithm>
+
+#include "shared/log.hpp"
+
+namespace offers {
+
+struct AsyncRedis::Request {
+  AsyncRedis* owner;
+  Callback cb;
+};
+
+AsyncRedis::AsyncRedis(uv_loop_t* loop, RedisEndpoint endpoint, StateCallback on_state)
+    : loop_(loop), endpoint_(std::move(endpoint)), on_state_(std::move(on_state)),
+      reconnect_(loop), liveness_(loop) {}
+
+AsyncRedis::~AsyncRedis() { stop(); }
+
+void AsyncRedis::start() {
+  stopped_ = false;
+  connect();
+  liveness_.start(1000, 1000, [this] { check_liveness(); });
+}
+
+void AsyncRedis::stop() {
+  stopped_ = true;
+  reconnect_.stop();
+  liveness_.stop();
+  if (ctx_ != nullptr) {
+    redisAsyncContext* ctx = ctx_;
+    ctx_ = nullptr;
+    ready_ = false;
+    ctx->data = nullptr;
+    redisAsyncFree(ctx);  // answers pending callbacks with nullptr
+  }
+}
+
+void AsyncRedis::connect() {
+  if (stopped_ || ctx_ != nullptr) return;
+  redisAsyncContext* ctx = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  if (ctx == nullptr || ctx->err) {
+    log_warn("redis connect failed", {{"redis", endpoint_.redacted()},
+                                      {"error", ctx ? ctx->errstr : "out of memory"}});
+    if (ctx) redisAsyncFree(ctx);
+    schedule_reconnect();
+    return;
+  }
+  ctx->data = this;
+  redisLibuvAttach(ctx, loop_);
+  redisAsyncSetConnectCallback(ctx, &AsyncRedis::on_connect);
+  redisAsyncSetDisconnectCallback(ctx, &AsyncRedis::on_disconnect);
+  ctx_ = ctx;
+  last_reply_ = std::chrono::steady_clock::now();
+  auto select = [this](redisReply* r) {
+    if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
+      log_warn("redis select failed", {{"error", r ? r->str : "no reply"}});
+      return;
+    }
+    ready_ = true;
+    attempt_ = 0;
+    log_info("redis connected", {{"redis", endpoint_.redacted()}});
+    if (on_state_) on_state_(true);
+  };
+  if (!endpoint_.password.empty()) {
+    send({"AUTH", endpoint_.password}, [](redisReply*) {});
+  }
+  send({"SELECT", std::to_string(endpoint_.db)}, select);
+}
+
+void AsyncRedis::on_connect(const redisAsyncContext* ctx, int status) {
+  auto* self = static_cast<AsyncRedis*>(ctx->data);
+  if (self == nullptr || status == REDIS_OK) return;
+  // hiredis frees the context after a failed connect.
+  self->ctx_ = nullptr;
+  self->lost(ctx->errstr);
+}
+
+void AsyncRedis::on_disconnect(const redisAsyncContext* ctx, int) {
+  auto* self = static_cast<AsyncRedis*>(ctx->data);
+  if (self == nullptr) return;
+  self->ctx_ = nullptr;
+  self->lost(ctx->err ? ctx->errstr : "disconnected");
+}
+
+void AsyncRedis::lost(const std::string& why) {
+  const bool was_ready = ready_;
+  ready_ = false;
+  log_warn("redis connection lost", {{"redis", endpoint_.redacted()}, {"error", why}});
+  if (was_ready && on_state_) on_state_(false);
+  schedule_reconnect();
+}
+
+void AsyncRedis::schedule_reconnect() {
+  if (stopped_) return;
+  const uint64_t delay = std::min<uint64_t>(100u << std::min(attempt_, 5), 2000);
+  ++attempt_;
+  reconnect_.start(delay, 0, [this] { connect(); });
+}
+
+void AsyncRedis::check_liveness() {
+  // A connection that stops answering (a stalled peer) is dropped so that the callers see the
+  // failure instead of waiting for ever.
+  if (ctx_ == nullptr || outstanding_ == 0) return;
+  if (std::chrono::steady_clock::now() - last_reply_ < std::chrono::seconds(5)) return;
+  redisAsyncContext* ctx = ctx_;
+  ctx_ = nullptr;
+  ctx->data = nullptr;
+  redisAsyncFree(ctx);
+  lost("no reply for 5 s");
+}
+
+void AsyncRedis::command(const std::vector<std::string>& argv, Callback cb) {
+  if (!ready_ || ctx_ == nullptr) {
+    cb(nullptr);
+    return;
+  }
+  send(argv, std::move(cb));
+}
+
+void AsyncRedis::send(const std::vector<std::string>& argv, Callback cb) {
+  std::vector<const char*> args;
+  std::vector<size_t> lens;
+  args.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* req = new Request{this, std::move(cb)};
+  if (outstanding_ == 0) last_reply_ = std::chrono::steady_clock::now();
+  ++outstanding_;
+  if (redisAsyncCommandArgv(ctx_, &AsyncRedis::on_reply, req, static_cast<int>(args.size()),
+                            args.data(), lens.data()) != REDIS_OK) {
+    --outstanding_;
+    auto callback = std::move(req->cb);
+    delete req;
+    callback(nullptr);
+  }
+}
+
+void AsyncRedis::on_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* req = static_cast<Request*>(privdata);
+  AsyncRedis* self = req->owner;
+  if (self->outstanding_ > 0) --self->outstanding_;
+  self->last_reply_ = std::chrono::steady_clock::now();
+  auto cb = std::move(req->cb);
+  delete req;
+  try {
+    cb(static_cast<redisReply*>(reply));
+  } catch (const std::exception& e) {
+    log_error("unhandled exception in redis callback", {{"error", e.what()}});
+  } catch (...) {
+    log_error("unhandled exception in redis callback");
+  }
+}
+
+}  // namespace offers

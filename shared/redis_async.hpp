@@ -1,0 +1,59 @@
+#pragma once
+
+#include <hiredis/async.h>
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "shared/settings.hpp"
+#include "shared/uv_handles.hpp"
+
+namespace offers {
+
+// hiredis's async API on a libuv loop, reconnecting by itself. Commands are pipelined: each is
+// written at once and its callback runs when its reply arrives, in order. A callback receives
+// nullptr when the command could not be answered (connection lost or not ready).
+class AsyncRedis {
+ public:
+  using Callback = std::function<void(redisReply* reply)>;
+  using StateCallback = std::function<void(bool up)>;
+
+  AsyncRedis(uv_loop_t* loop, RedisEndpoint endpoint, StateCallback on_state);
+  ~AsyncRedis();
+  AsyncRedis(const AsyncRedis&) = delete;
+  AsyncRedis& operator=(const AsyncRedis&) = delete;
+
+  void start();
+  void stop();
+  bool ready() const { return ready_; }
+  size_t outstanding() const { return outstanding_; }
+  void command(const std::vector<std::string>& argv, Callback cb);
+
+ private:
+  struct Request;
+  static void on_connect(const redisAsyncContext* ctx, int status);
+  static void on_disconnect(const redisAsyncContext* ctx, int status);
+  static void on_reply(redisAsyncContext* ctx, void* reply, void* privdata);
+  void connect();
+  void lost(const std::string& why);
+  void schedule_reconnect();
+  void send(const std::vector<std::string>& argv, Callback cb);
+  void check_liveness();
+
+  uv_loop_t* loop_;
+  RedisEndpoint endpoint_;
+  StateCallback on_state_;
+  redisAsyncContext* ctx_ = nullptr;  // owned by hiredis once connected
+  bool ready_ = false;
+  bool stopped_ = true;
+  size_t outstanding_ = 0;
+  std::chrono::steady_clock::time_point last_reply_;
+  Timer reconnect_;
+  Timer liveness_;
+  int attempt_ = 0;
+};
+
+}  // namespace offers

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace offers {
+
+// A setting that does not parse. main() prints it and exits with code 2.
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string variable, const std::string& problem)
+      : std::runtime_error(variable + ": " + problem), variable_(std::move(variable)) {}
+  const std::string& variable() const { return variable_; }
+
+ private:
+  std::string variable_;
+};
+
+struct AmqpEndpoint {
+  std::string host = "localhost";
+  int port = 5672;
+  std::string user = "guest";
+  std::string password = "guest";
+  std::string vhost = "/";
+  // The URL with the password masked, fit for logs.
+  std::string redacted() const;
+};
+
+struct RedisEndpoint {
+  std::string host = "localhost";
+  int port = 6379;
+  int db = 0;
+  std::string password;
+  std::string redacted() const;
+};
+
+enum class QueueType { Classic, Quorum };
+
+// Settings every process shares, read once at start-up.
+struct CommonSettings {
+  AmqpEndpoint amqp;
+  RedisEndpoint redis;
+  int http_port = 0;
+  int http_threads = 2;
+  int heartbeat_seconds = 10;
+  QueueType queue_type = QueueType::Classic;
+  int delivery_limit = 20;  // quorum queues only
+  std::chrono::milliseconds reconnect_min{200};
+  std::chrono::milliseconds reconnect_max{5000};
+};
+
+struct PublisherSettings {
+  CommonSettings common;
+  int confirm_window = 512;
+  int relay_batch = 256;
+  int events_page_limit = 1000;
+};
+
+struct SubscriberSettings {
+  CommonSettings common;
+  int prefetch = 500;
+  std::vector<std::chrono::milliseconds> retry_delays{std::chrono::seconds(1),
+                                                      std::chrono::seconds(5),
+                                                      std::chrono::seconds(25)};
+  std::chrono::seconds dedupe_ttl{std::chrono::hours(24 * 7)};
+  std::chrono::milliseconds shutdown_grace{8000};
+  // Test-only: events whose offer description contains this text make the handler fail.
+  std::string fail_on_description;
+};
+
+// Reads a variable; returns nullopt when unset or empty.
+using EnvReader = std::function<std::optional<std::string>(const std::string&)>;
+EnvReader process_env();
+
+AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url);
+RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url);
+int parse_int(const std::string& variable, const std::string& text, long min, long max);
+std::chrono::milliseconds parse_duration(const std::string& variable, const std::string& text);
+std::vector<std::chrono::milliseconds> parse_duration_list(const std::string& variable,
+                                                           const std::string& text);
+
+CommonSettings load_common(const EnvReader& env, int default_port);
+PublisherSettings load_publisher(const EnvReader& env);
+SubscriberSettings load_subscriber(const EnvReader& env, int default_port);
+
+}  // namespace offers
