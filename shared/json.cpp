@@ -19,7 +19,7 @@ std::string to_json(const rapidjson::Value& v) {
 }
 
 bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& error) {
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
   if (doc.HasParseError()) {
     error = std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
             rapidjson::GetParseError_En(doc.GetParseError());

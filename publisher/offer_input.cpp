@@ -1,0 +1,74 @@
+#include "publisher/offer_input.hpp"
+
+#include <charconv>
+
+#include "shared/envelope.hpp"
+#include "shared/json.hpp"
+
+namespace offers {
+
+size_t utf8_length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+std::optional<int64_t> parse_non_negative(std::string_view text) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> parse_positive_id(std::string_view text) {
+  auto v = parse_non_negative(text);
+  if (!v || *v == 0) return std::nullopt;
+  return v;
+}
+
+OfferInputCheck check_offer_body(std::string_view body) {
+  OfferInputCheck r;
+  rapidjson::Document doc;
+  std::string error;
+  if (body.empty()) {
+    r.error = "body is empty; expected a JSON object with a description";
+    return r;
+  }
+  if (!parse_json(body, doc, error)) {
+    r.error = "body is not valid JSON: " + error;
+    return r;
+  }
+  if (!doc.IsObject()) {
+    r.error = "body must be a JSON object";
+    return r;
+  }
+  const auto desc = doc.FindMember("description");
+  if (desc == doc.MemberEnd()) {
+    r.error = "description is required";
+    return r;
+  }
+  if (!desc->value.IsString()) {
+    r.error = "description must be a string";
+    return r;
+  }
+  std::string_view d(desc->value.GetString(), desc->value.GetStringLength());
+  if (d.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    r.error = "description must not be empty";
+    return r;
+  }
+  if (utf8_length(d) > kMaxDescriptionLength) {
+    r.error = "description must be at most 1000 characters";
+    return r;
+  }
+  if (const auto id = doc.FindMember("id"); id != doc.MemberEnd() && !id->value.IsInt64()) {
+    r.error = "id must be an integer";
+    return r;
+  }
+  r.input = OfferInput{std::string(d)};
+  return r;
+}
+
+}  // namespace offers

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shared/redis_sync.hpp"
+
+namespace offers {
+
+// Redis keys of special-offers. The event log is a list whose index is sequenceNumber - 1, so
+// sequence numbers are gapless; the meta list beside it holds "<name> <correlation id>".
+namespace keys {
+inline constexpr const char* kOffers = "offers";
+inline constexpr const char* kNextOfferId = "offers:next_id";
+inline constexpr const char* kEventLog = "events:log";
+inline constexpr const char* kEventMeta = "events:meta";
+inline constexpr const char* kRelayCursor = "relay:sent";
+}  // namespace keys
+
+struct WriteResult {
+  std::string offer_json;  // the new offer (create, update) or the removed one (delete)
+  int64_t offer_id = 0;
+  int64_t sequence_number = 0;
+};
+
+// The offers and the outbox. Every change writes the offer and its event in one Lua script, so
+// both exist or neither does. Used from HTTP threads; throws RedisError when Redis is unreachable.
+class OfferStore {
+ public:
+  explicit OfferStore(RedisPool& pool) : pool_(pool) {}
+
+  WriteResult create(const std::string& description, const std::string& correlation_id);
+  std::optional<WriteResult> update(int64_t id, const std::string& description,
+                                     const std::string& correlation_id);
+  std::optional<WriteResult> remove(int64_t id, const std::string& correlation_id);
+
+  std::optional<std::string> get(int64_t id);
+  std::vector<std::string> all();  // ordered by id
+  // Events with start <= sequenceNumber < end, at most limit of them, as JSON bodies.
+  std::vector<std::string> events(int64_t start, int64_t end, int64_t limit);
+  int64_t event_count();
+  int64_t relay_cursor();
+  void ping();
+
+ private:
+  RedisPool& pool_;
+};
+
+}  // namespace offers

@@ -1,0 +1,259 @@
+#include "publisher/relay.hpp"
+
+#include <amqp_framing.h>
+
+#include <ctime>
+#include <memory>
+
+#include "publisher/offer_store.hpp"
+#include "shared/envelope.hpp"
+#include "shared/log.hpp"
+#include "shared/topology.hpp"
+
+namespace offers {
+namespace {
+constexpr uint16_t kChannel = 1;
+}
+
+Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
+             std::function<void(const std::string&)> on_fatal)
+    : settings_(settings), on_fatal_(std::move(on_fatal)),
+      amqp_(loop, settings.common, "special-offers", *this),
+      redis_(loop, settings.common.redis,
+             [this](bool up) {
+               if (up) {
+                 load_cursor();
+               } else {
+                 fetching_ = false;
+               }
+             }),
+      wake_(loop, [this] { pump(); }), tick_(loop), stop_timer_(loop),
+      published_total_(metrics.counter("relay_published_total", "Events handed to the broker")),
+      confirmed_total_(metrics.counter("relay_confirmed_total", "Events confirmed by the broker")),
+      republished_total_(metrics.counter("relay_resent_total",
+                                         "Events published again after a reconnect")),
+      lag_(metrics.gauge("outbox_lag", "Events in the outbox not yet confirmed by the broker")),
+      broker_up_(metrics.gauge("broker_connected", "1 while the broker connection is open")),
+      blocked_gauge_(metrics.gauge("broker_blocked", "1 while the broker blocks publishers")) {}
+
+Relay::~Relay() = default;
+
+void Relay::start() {
+  redis_.start();
+  amqp_.start();
+  // A periodic look at the outbox covers writes made while this process was down.
+  tick_.start(1000, 1000, [this] { pump(); });
+}
+
+Relay::Status Relay::status() const {
+  return Status{connected_.load(), blocked_flag_.load(), confirmed_.load(), published_.load(),
+                outbox_len_.load()};
+}
+
+void Relay::update_gauges() {
+  confirmed_.store(cursor_ < 0 ? 0 : cursor_);
+  lag_.set(static_cast<double>(outbox_len_.load() - confirmed_.load()));
+}
+
+void Relay::load_cursor() {
+  const uint64_t gen = generation_;
+  redis_.command({"GET", keys::kRelayCursor}, [this, gen](redisReply* r) {
+    if (r == nullptr || r->type == REDIS_REPLY_ERROR) return;  // retried by the next tick
+    const int64_t stored = r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len)) : 0;
+    if (cursor_ < 0 || stored > cursor_) cursor_ = stored;
+    if (gen == generation_ && inflight_.empty()) next_ = cursor_ + 1;
+    update_gauges();
+    pump();
+  });
+}
+
+void Relay::on_connected(AmqpConnection& conn) {
+  conn.confirm_select(kChannel);
+  ++generation_;
+  inflight_.clear();
+  next_tag_ = 1;
+  blocked_ = false;
+  fetching_ = false;
+  if (cursor_ >= 0) {
+    if (published_.load() > cursor_) republished_total_.inc(published_.load() - cursor_);
+    next_ = cursor_ + 1;
+  }
+  connected_ = true;
+  broker_up_.set(1);
+  pump();
+}
+
+void Relay::on_disconnected(const std::string&) {
+  ++generation_;
+  inflight_.clear();
+  fetching_ = false;
+  blocked_ = false;
+  connected_ = false;
+  blocked_flag_ = false;
+  broker_up_.set(0);
+  blocked_gauge_.set(0);
+  if (stopping_) finish_stop();
+}
+
+void Relay::pump() {
+  if (stopping_ || fetching_ || blocked_ || !amqp_.connected() || !redis_.ready()) return;
+  if (cursor_ < 0) {
+    load_cursor();
+    return;
+  }
+  const int64_t room = settings_.confirm_window - static_cast<int64_t>(inflight_.size());
+  if (room <= 0) return;
+  const int64_t n = std::min<int64_t>(room, settings_.relay_batch);
+  const std::string first = std::to_string(next_ - 1);
+  const std::string last = std::to_string(next_ - 1 + n - 1);
+  fetching_ = true;
+  const uint64_t gen = generation_;
+  auto bodies = std::make_shared<std::vector<std::string>>();
+  redis_.command({"LLEN", keys::kEventLog}, [this](redisReply* r) {
+    if (r != nullptr && r->type == REDIS_REPLY_INTEGER) {
+      outbox_len_ = r->integer;
+      update_gauges();
+    }
+  });
+  // hiredis frees each reply after its callback, so the bodies are copied out.
+  redis_.command({"LRANGE", keys::kEventLog, first, last}, [bodies](redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
+    for (size_t i = 0; i < r->elements; ++i) bodies->emplace_back(r->element[i]->str, r->element[i]->len);
+  });
+  redis_.command({"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen](redisReply* r) {
+    fetching_ = false;
+    if (gen != generation_ || r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
+    publish_batch(*bodies, r);
+  });
+}
+
+void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* meta) {
+  AmqpConnection* conn = amqp_.connection();
+  if (conn == nullptr || stopping_) return;
+  const size_t count = std::min(bodies.size(), meta->elements);
+  try {
+    for (size_t i = 0; i < count; ++i) {
+      const std::string_view m(meta->element[i]->str, meta->element[i]->len);
+      const auto space = m.find(' ');
+      Properties p;
+      p.content_type = "application/json";
+      p.delivery_mode = 2;
+      p.message_id = message_id_for(next_);
+      p.type = std::string(m.substr(0, space));
+      if (space != std::string_view::npos && space + 1 < m.size()) {
+        p.correlation_id = std::string(m.substr(space + 1));
+      }
+      p.app_id = "special-offers";
+      p.timestamp = static_cast<uint64_t>(std::time(nullptr));
+      p.headers.push_back({"x-schema-version", HeaderValue{int64_t{kSchemaVersion}}});
+      conn->publish(kChannel, kExchange, "", true, p, bodies[i]);
+      inflight_.push_back({next_tag_++, next_, false});
+      if (next_ > published_.load()) {
+        published_ = next_;
+        published_total_.inc();
+      }
+      ++next_;
+    }
+  } catch (const AmqpError& e) {
+    amqp_.fail(e.what());
+    return;
+  }
+  // A full batch means there may be more behind it.
+  if (count > 0) pump();
+}
+
+void Relay::on_method(uint16_t channel, amqp_method_number_t id, const void* decoded) {
+  switch (id) {
+    case AMQP_BASIC_ACK_METHOD: {
+      if (channel != kChannel) return;
+      const auto* ack = static_cast<const amqp_basic_ack_t*>(decoded);
+      confirm(ack->delivery_tag, ack->multiple);
+      return;
+    }
+    case AMQP_BASIC_NACK_METHOD:
+      // The broker could not take a message: start again from the cursor on a new connection.
+      amqp_.fail("broker refused a publish (basic.nack)");
+      return;
+    case AMQP_CONNECTION_BLOCKED_METHOD: {
+      const auto* b = static_cast<const amqp_connection_blocked_t*>(decoded);
+      blocked_ = true;
+      blocked_flag_ = true;
+      blocked_gauge_.set(1);
+      log_warn("broker blocked publishing",
+               {{"reason", std::string(static_cast<const char*>(b->reason.bytes), b->reason.len)}});
+      return;
+    }
+    case AMQP_CONNECTION_UNBLOCKED_METHOD:
+      blocked_ = false;
+      blocked_flag_ = false;
+      blocked_gauge_.set(0);
+      log_info("broker unblocked publishing");
+      pump();
+      return;
+    default:
+      return;
+  }
+}
+
+void Relay::on_message(Message&& message) {
+  if (message.kind != Message::Kind::Return) return;
+  // Unroutable: a queue or binding is missing. Reconnecting redeclares the topology and resends.
+  log_warn("event returned unroutable", {{"message_id", message.props.message_id.value_or("")},
+                                         {"reply", message.reply_text}});
+  amqp_.fail("event returned unroutable: " + message.reply_text);
+}
+
+void Relay::confirm(uint64_t tag, bool multiple) {
+  for (auto& f : inflight_) {
+    if (f.tag == tag || (multiple && f.tag < tag)) f.confirmed = true;
+    if (f.tag >= tag) break;
+  }
+  const int64_t before = cursor_;
+  while (!inflight_.empty() && inflight_.front().confirmed) {
+    cursor_ = inflight_.front().seq;
+    inflight_.pop_front();
+  }
+  if (cursor_ > before) {
+    confirmed_total_.inc(static_cast<uint64_t>(cursor_ - before));
+    // Replies come back in order on one connection, so the last SET wins with the highest cursor.
+    redis_.command({"SET", keys::kRelayCursor, std::to_string(cursor_)}, [](redisReply*) {});
+    update_gauges();
+  }
+  if (stopping_ && inflight_.empty()) {
+    finish_stop();
+    return;
+  }
+  pump();
+}
+
+void Relay::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+  stopping_ = true;
+  stop_done_ = std::move(done);
+  tick_.stop();
+  if (inflight_.empty() || !amqp_.connected()) {
+    finish_stop();
+    return;
+  }
+  stop_timer_.start(static_cast<uint64_t>(grace.count()), 0, [this] { finish_stop(); });
+}
+
+void Relay::finish_stop() {
+  if (!stop_done_) return;
+  stop_timer_.stop();
+  auto done = std::move(stop_done_);
+  stop_done_ = nullptr;
+  if (!redis_.ready()) {
+    amqp_.stop();
+    redis_.stop();
+    done();
+    return;
+  }
+  // Let the last cursor write reach Redis before the connections go.
+  redis_.command({"PING"}, [this, done](redisReply*) {
+    amqp_.stop();
+    redis_.stop();
+    done();
+  });
+}
+
+}  // namespace offers

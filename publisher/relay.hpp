@@ -1,0 +1,97 @@
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "shared/amqp_client.hpp"
+#include "shared/metrics.hpp"
+#include "shared/redis_async.hpp"
+#include "shared/settings.hpp"
+#include "shared/uv_handles.hpp"
+
+namespace offers {
+
+// Moves the outbox to the broker. Runs on one libuv loop that owns its AMQP connection and its
+// Redis connection. Publishes unsent events in sequence order (persistent, mandatory, with
+// confirms and a window of unconfirmed messages) and advances the persisted cursor only over
+// events the broker confirmed. After any failure it reconnects and resends from the cursor with
+// the same message ids; the subscribers' dedupe absorbs the repeats.
+class Relay : private AmqpClient::Handler {
+ public:
+  Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
+        std::function<void(const std::string&)> on_fatal);
+  ~Relay() override;
+
+  void start();
+  // Stops after the unconfirmed window drains or the grace period ends; then calls done.
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
+  // Thread-safe: there is something new in the outbox.
+  void notify() { wake_.send(); }
+
+  struct Status {
+    bool broker_connected;
+    bool broker_blocked;
+    int64_t confirmed;   // the cursor
+    int64_t published;   // highest sequence number handed to the broker
+    int64_t outbox_len;  // events in the log
+  };
+  Status status() const;
+
+ private:
+  struct Inflight {
+    uint64_t tag;
+    int64_t seq;
+    bool confirmed;
+  };
+  void on_connected(AmqpConnection& conn) override;
+  void on_disconnected(const std::string& reason) override;
+  void on_method(uint16_t channel, amqp_method_number_t id, const void* decoded) override;
+  void on_message(Message&& message) override;
+  void on_fatal(const std::string& reason) override { on_fatal_(reason); }
+
+  void pump();
+  void load_cursor();
+  void publish_batch(const std::vector<std::string>& bodies, redisReply* meta);
+  void confirm(uint64_t tag, bool multiple);
+  void update_gauges();
+  void finish_stop();
+
+  PublisherSettings settings_;
+  std::function<void(const std::string&)> on_fatal_;
+  AmqpClient amqp_;
+  AsyncRedis redis_;
+  Async wake_;
+  Timer tick_;
+  Timer stop_timer_;
+  std::function<void()> stop_done_;
+
+  int64_t cursor_ = -1;  // -1 until read from Redis
+  int64_t next_ = 0;     // next sequence number to publish
+  uint64_t next_tag_ = 1;
+  uint64_t generation_ = 0;  // bumped on every (re)connect; stale Redis replies are dropped
+  bool fetching_ = false;
+  bool blocked_ = false;
+  bool stopping_ = false;
+  std::deque<Inflight> inflight_;
+
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> blocked_flag_{false};
+  std::atomic<int64_t> confirmed_{0};
+  std::atomic<int64_t> published_{0};
+  std::atomic<int64_t> outbox_len_{0};
+
+  Counter& published_total_;
+  Counter& confirmed_total_;
+  Counter& republished_total_;
+  Gauge& lag_;
+  Gauge& broker_up_;
+  Gauge& blocked_gauge_;
+};
+
+}  // namespace offers

@@ -1,0 +1,10 @@
+#pragma once
+
+#include "shared/settings.hpp"
+
+namespace offers {
+
+// Runs special-offers until SIGTERM or SIGINT; returns the process exit code.
+int run_special_offers(const PublisherSettings& settings);
+
+}  // namespace offers

@@ -1,0 +1,102 @@
+# Shared by scripts/up, scripts/down and scripts/test: packages, build, and local broker and
+# Redis processes with their state in a folder of their own.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+PACKAGES=(build-essential cmake pkg-config librabbitmq-dev libuv1-dev libhiredis-dev rapidjson-dev
+  libpistache-dev catch2 rabbitmq-server redis-server curl iproute2)
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+ensure_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  local werror=${1:-OFF}
+  say "building into build/"
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFERS_WERROR="$werror" >/dev/null
+  cmake --build "$ROOT/build" -j"$(nproc)"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port nobody listens on, away from the defaults.
+free_port() {
+  local p i
+  for i in $(seq 1 200); do
+    p=$((20000 + RANDOM % 30000))
+    if ! port_in_use "$p" && [[ " ${TAKEN_PORTS:-} " != *" $p "* ]]; then
+      TAKEN_PORTS="${TAKEN_PORTS:-} $p"
+      echo "$p"
+      return 0
+    fi
+  done
+  die "no free port found"
+}
+
+wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && die "timed out waiting for $what"
+    sleep 0.2
+  done
+}
+
+rabbit_env() {  # rabbit_env DIR NODE DIST_PORT
+  echo RABBITMQ_NODENAME="$2" RABBITMQ_DIST_PORT="$3" RABBITMQ_CONFIG_FILE="$1/rabbitmq.conf" \
+    RABBITMQ_MNESIA_BASE="$1/mnesia" RABBITMQ_LOG_BASE="$1/log" \
+    RABBITMQ_ENABLED_PLUGINS_FILE="$1/enabled_plugins" RABBITMQ_PID_FILE="$1/rabbit.pid"
+}
+
+# start_rabbit DIR NODE AMQP_PORT MGMT_PORT DIST_PORT [DEFINITIONS]
+start_rabbit() {
+  local dir=$1 node=$2 amqp=$3 mgmt=$4 dist=$5 defs=${6:-}
+  mkdir -p "$dir/mnesia" "$dir/log"
+  {
+    echo "listeners.tcp.default = $amqp"
+    echo "management.tcp.port = $mgmt"
+    echo "loopback_users.guest = false"
+    [ -n "$defs" ] && echo "load_definitions = $defs"
+  } >"$dir/rabbitmq.conf"
+  cp "$ROOT/rabbitmq/enabled_plugins" "$dir/enabled_plugins"
+  echo "$node $amqp $mgmt $dist" >"$dir/node"
+  [ "$(id -u)" -eq 0 ] && chown -R rabbitmq:rabbitmq "$dir"
+  env $(rabbit_env "$dir" "$node" "$dist") rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_until 90 "RabbitMQ node $node" rabbitmqctl -q -n "$node" await_startup --timeout 5
+  wait_until 30 "RabbitMQ AMQP port $amqp" port_in_use "$amqp"
+}
+
+stop_rabbit() {  # stop_rabbit DIR
+  local dir=$1 node pid
+  [ -f "$dir/node" ] || return 0
+  node=$(cut -d' ' -f1 "$dir/node")
+  timeout 30 rabbitmqctl -q -n "$node" stop >/dev/null 2>&1 || true
+  pid=$(cat "$dir/rabbit.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+}
+
+start_redis() {  # start_redis DIR PORT
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync always \
+    --save "" --databases 4096 --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" >/dev/null
+  wait_until 30 "Redis on port $port" redis-cli -p "$port" ping
+}
+
+stop_redis() {  # stop_redis DIR
+  local pid
+  pid=$(cat "$1/redis.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+}
