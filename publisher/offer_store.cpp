@@ -77,9 +77,9 @@ WriteResult OfferStore::create(const std::string& description, const std::string
 
 std::optional<WriteResult> OfferStore::update(int64_t id, const std::string& description,
                                               const std::string& correlation) {
-  auto r = pool_.lease()->eval(kUpdate, write_keys(false),
-                               {utc_now_iso8601(), correlation, std::to_string(id),
-                                json_quote(description)});
+  auto r = pool_.lease()->eval(
+      kUpdate, write_keys(false),
+      {utc_now_iso8601(), correlation, std::to_string(id), json_quote(description)});
   return to_result(r.get());
 }
 
@@ -120,7 +120,9 @@ std::vector<std::string> OfferStore::events(int64_t start, int64_t end, int64_t 
   return out;
 }
 
-int64_t OfferStore::event_count() { return pool_.lease()->command({"LLEN", keys::kEventLog})->integer; }
+int64_t OfferStore::event_count() {
+  return pool_.lease()->command({"LLEN", keys::kEventLog})->integer;
+}
 
 int64_t OfferStore::relay_cursor() {
   auto r = pool_.lease()->command({"GET", keys::kRelayCursor});

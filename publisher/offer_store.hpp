@@ -12,11 +12,11 @@ namespace offers {
 // Redis keys of special-offers. The event log is a list whose index is sequenceNumber - 1, so
 // sequence numbers are gapless; the meta list beside it holds "<name> <correlation id>".
 namespace keys {
-inline constexpr const char* kOffers = "offers";
-inline constexpr const char* kNextOfferId = "offers:next_id";
-inline constexpr const char* kEventLog = "events:log";
-inline constexpr const char* kEventMeta = "events:meta";
-inline constexpr const char* kRelayCursor = "relay:sent";
+inline constexpr const char* kOffers = "special-offers:offers";
+inline constexpr const char* kNextOfferId = "special-offers:next_offer_id";
+inline constexpr const char* kEventLog = "special-offers:events";
+inline constexpr const char* kEventMeta = "special-offers:event_meta";
+inline constexpr const char* kRelayCursor = "special-offers:relay_confirmed";
 }  // namespace keys
 
 struct WriteResult {
@@ -33,7 +33,7 @@ class OfferStore {
 
   WriteResult create(const std::string& description, const std::string& correlation_id);
   std::optional<WriteResult> update(int64_t id, const std::string& description,
-                                     const std::string& correlation_id);
+                                    const std::string& correlation_id);
   std::optional<WriteResult> remove(int64_t id, const std::string& correlation_id);
 
   std::optional<std::string> get(int64_t id);

@@ -34,7 +34,7 @@ void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
     const WriteResult w = store.create(check.input->description, c.request_id);
     after_write();
     c.response.headers().add<Pistache::Http::Header::Location>("/offers/" +
-                                                                std::to_string(w.offer_id));
+                                                               std::to_string(w.offer_id));
     c.json(Code::Created, w.offer_json);
   });
 

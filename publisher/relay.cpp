@@ -17,7 +17,8 @@ constexpr uint16_t kChannel = 1;
 
 Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
              std::function<void(const std::string&)> on_fatal)
-    : settings_(settings), on_fatal_(std::move(on_fatal)),
+    : settings_(settings),
+      on_fatal_(std::move(on_fatal)),
       amqp_(loop, settings.common, "special-offers", *this),
       redis_(loop, settings.common.redis,
              [this](bool up) {
@@ -27,11 +28,13 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
                  fetching_ = false;
                }
              }),
-      wake_(loop, [this] { pump(); }), tick_(loop), stop_timer_(loop),
+      wake_(loop, [this] { pump(); }),
+      tick_(loop),
+      stop_timer_(loop),
       published_total_(metrics.counter("relay_published_total", "Events handed to the broker")),
       confirmed_total_(metrics.counter("relay_confirmed_total", "Events confirmed by the broker")),
-      republished_total_(metrics.counter("relay_resent_total",
-                                         "Events published again after a reconnect")),
+      republished_total_(
+          metrics.counter("relay_resent_total", "Events published again after a reconnect")),
       lag_(metrics.gauge("outbox_lag", "Events in the outbox not yet confirmed by the broker")),
       broker_up_(metrics.gauge("broker_connected", "1 while the broker connection is open")),
       blocked_gauge_(metrics.gauge("broker_blocked", "1 while the broker blocks publishers")) {}
@@ -59,7 +62,8 @@ void Relay::load_cursor() {
   const uint64_t gen = generation_;
   redis_.command({"GET", keys::kRelayCursor}, [this, gen](redisReply* r) {
     if (r == nullptr || r->type == REDIS_REPLY_ERROR) return;  // retried by the next tick
-    const int64_t stored = r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len)) : 0;
+    const int64_t stored =
+        r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len)) : 0;
     if (cursor_ < 0 || stored > cursor_) cursor_ = stored;
     if (gen == generation_ && inflight_.empty()) next_ = cursor_ + 1;
     update_gauges();
@@ -118,7 +122,8 @@ void Relay::pump() {
   // hiredis frees each reply after its callback, so the bodies are copied out.
   redis_.command({"LRANGE", keys::kEventLog, first, last}, [bodies](redisReply* r) {
     if (r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
-    for (size_t i = 0; i < r->elements; ++i) bodies->emplace_back(r->element[i]->str, r->element[i]->len);
+    for (size_t i = 0; i < r->elements; ++i)
+      bodies->emplace_back(r->element[i]->str, r->element[i]->len);
   });
   redis_.command({"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen](redisReply* r) {
     fetching_ = false;
@@ -198,8 +203,8 @@ void Relay::on_method(uint16_t channel, amqp_method_number_t id, const void* dec
 void Relay::on_message(Message&& message) {
   if (message.kind != Message::Kind::Return) return;
   // Unroutable: a queue or binding is missing. Reconnecting redeclares the topology and resends.
-  log_warn("event returned unroutable", {{"message_id", message.props.message_id.value_or("")},
-                                         {"reply", message.reply_text}});
+  log_warn("event returned unroutable",
+           {{"message_id", message.props.message_id.value_or("")}, {"reply", message.reply_text}});
   amqp_.fail("event returned unroutable: " + message.reply_text);
 }
 

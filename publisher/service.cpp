@@ -37,35 +37,37 @@ int run_special_offers(const PublisherSettings& settings) {
     relay->stop(std::chrono::seconds(3), [&loop] { uv_stop(&loop); });
   };
 
-  relay = std::make_unique<Relay>(&loop, settings, metrics,
-                                  [&](const std::string&) { shutdown(2); });
+  relay =
+      std::make_unique<Relay>(&loop, settings, metrics, [&](const std::string&) { shutdown(2); });
   http = std::make_unique<HttpService>(settings.common.http_port, settings.common.http_threads,
                                        metrics);
   add_offer_routes(*http, store, settings.events_page_limit, [&relay] { relay->notify(); });
   http->set_readiness([&] {
     const auto st = relay->status();
-    bool redis_up = true;
-    try {
-      store.ping();
-    } catch (const RedisError&) {
-      redis_up = false;
-    }
     Readiness r;
-    r.ready = redis_up;
+    int64_t length = 0, confirmed = 0;
+    try {
+      length = store.event_count();
+      confirmed = store.relay_cursor();
+      r.ready = true;
+    } catch (const RedisError&) {
+      r.ready = false;
+    }
     r.body = std::string("{\"ready\":") + (r.ready ? "true" : "false") +
-             ",\"redis\":" + (redis_up ? "\"up\"" : "\"down\"") +
+             ",\"redis\":" + (r.ready ? "\"up\"" : "\"down\"") +
              ",\"broker\":" + (st.broker_connected ? "\"connected\"" : "\"disconnected\"") +
              ",\"brokerBlocked\":" + (st.broker_blocked ? "true" : "false") +
-             ",\"outboxLength\":" + std::to_string(st.outbox_len) +
-             ",\"confirmed\":" + std::to_string(st.confirmed) +
-             ",\"outboxLag\":" + std::to_string(std::max<int64_t>(0, st.outbox_len - st.confirmed)) +
-             (redis_up ? "" : ",\"reason\":\"redis unreachable\"") + "}";
+             ",\"outboxLength\":" + std::to_string(length) +
+             ",\"confirmed\":" + std::to_string(confirmed) +
+             ",\"outboxLag\":" + std::to_string(std::max<int64_t>(0, length - confirmed)) +
+             (r.ready ? "" : ",\"reason\":\"redis unreachable\"") + "}";
     return r;
   });
   try {
     http->start();
   } catch (const std::exception& e) {
-    log_error("cannot serve HTTP", {{"error", e.what()}, {"port", std::to_string(settings.common.http_port)}});
+    log_error("cannot serve HTTP",
+              {{"error", e.what()}, {"port", std::to_string(settings.common.http_port)}});
     return 1;
   }
   log_info("listening", {{"port", std::to_string(http->port())},

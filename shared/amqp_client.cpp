@@ -10,8 +10,12 @@ namespace offers {
 
 AmqpClient::AmqpClient(uv_loop_t* loop, const CommonSettings& settings, std::string name,
                        Handler& handler)
-    : loop_(loop), settings_(settings), name_(std::move(name)), handler_(handler),
-      heartbeat_(loop), reconnect_(loop) {}
+    : loop_(loop),
+      settings_(settings),
+      name_(std::move(name)),
+      handler_(handler),
+      heartbeat_(loop),
+      reconnect_(loop) {}
 
 AmqpClient::~AmqpClient() = default;
 
@@ -75,7 +79,8 @@ void AmqpClient::connect() {
 
 void AmqpClient::schedule_reconnect() {
   if (stopped_) return;
-  const double base = static_cast<double>(settings_.reconnect_min.count()) * (1 << std::min(attempt_, 10));
+  const double base =
+      static_cast<double>(settings_.reconnect_min.count()) * (1 << std::min(attempt_, 10));
   const double capped = std::min(base, static_cast<double>(settings_.reconnect_max.count()));
   static thread_local std::mt19937 rng{std::random_device{}()};
   std::uniform_real_distribution<double> jitter(0.8, 1.2);

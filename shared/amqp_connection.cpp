@@ -37,21 +37,35 @@ std::string table_json(const amqp_table_t& t) {
 
 std::string field_json(const amqp_field_value_t& v) {
   switch (v.kind) {
-    case AMQP_FIELD_KIND_BOOLEAN: return v.value.boolean ? "true" : "false";
-    case AMQP_FIELD_KIND_I8: return std::to_string(v.value.i8);
-    case AMQP_FIELD_KIND_U8: return std::to_string(v.value.u8);
-    case AMQP_FIELD_KIND_I16: return std::to_string(v.value.i16);
-    case AMQP_FIELD_KIND_U16: return std::to_string(v.value.u16);
-    case AMQP_FIELD_KIND_I32: return std::to_string(v.value.i32);
-    case AMQP_FIELD_KIND_U32: return std::to_string(v.value.u32);
-    case AMQP_FIELD_KIND_I64: return std::to_string(v.value.i64);
-    case AMQP_FIELD_KIND_U64: return std::to_string(v.value.u64);
-    case AMQP_FIELD_KIND_TIMESTAMP: return std::to_string(v.value.u64);
-    case AMQP_FIELD_KIND_F32: return std::to_string(v.value.f32);
-    case AMQP_FIELD_KIND_F64: return std::to_string(v.value.f64);
+    case AMQP_FIELD_KIND_BOOLEAN:
+      return v.value.boolean ? "true" : "false";
+    case AMQP_FIELD_KIND_I8:
+      return std::to_string(v.value.i8);
+    case AMQP_FIELD_KIND_U8:
+      return std::to_string(v.value.u8);
+    case AMQP_FIELD_KIND_I16:
+      return std::to_string(v.value.i16);
+    case AMQP_FIELD_KIND_U16:
+      return std::to_string(v.value.u16);
+    case AMQP_FIELD_KIND_I32:
+      return std::to_string(v.value.i32);
+    case AMQP_FIELD_KIND_U32:
+      return std::to_string(v.value.u32);
+    case AMQP_FIELD_KIND_I64:
+      return std::to_string(v.value.i64);
+    case AMQP_FIELD_KIND_U64:
+      return std::to_string(v.value.u64);
+    case AMQP_FIELD_KIND_TIMESTAMP:
+      return std::to_string(v.value.u64);
+    case AMQP_FIELD_KIND_F32:
+      return std::to_string(v.value.f32);
+    case AMQP_FIELD_KIND_F64:
+      return std::to_string(v.value.f64);
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES: return json_quote(str(v.value.bytes));
-    case AMQP_FIELD_KIND_TABLE: return table_json(v.value.table);
+    case AMQP_FIELD_KIND_BYTES:
+      return json_quote(str(v.value.bytes));
+    case AMQP_FIELD_KIND_TABLE:
+      return table_json(v.value.table);
     case AMQP_FIELD_KIND_ARRAY: {
       std::string out = "[";
       for (int i = 0; i < v.value.array.num_entries; ++i) {
@@ -60,27 +74,41 @@ std::string field_json(const amqp_field_value_t& v) {
       }
       return out + "]";
     }
-    default: return "null";
+    default:
+      return "null";
   }
 }
 
 HeaderValue header_value(const amqp_field_value_t& v) {
   switch (v.kind) {
-    case AMQP_FIELD_KIND_BOOLEAN: return {v.value.boolean != 0};
-    case AMQP_FIELD_KIND_I8: return {int64_t{v.value.i8}};
-    case AMQP_FIELD_KIND_U8: return {int64_t{v.value.u8}};
-    case AMQP_FIELD_KIND_I16: return {int64_t{v.value.i16}};
-    case AMQP_FIELD_KIND_U16: return {int64_t{v.value.u16}};
-    case AMQP_FIELD_KIND_I32: return {int64_t{v.value.i32}};
-    case AMQP_FIELD_KIND_U32: return {int64_t{v.value.u32}};
-    case AMQP_FIELD_KIND_I64: return {int64_t{v.value.i64}};
+    case AMQP_FIELD_KIND_BOOLEAN:
+      return {v.value.boolean != 0};
+    case AMQP_FIELD_KIND_I8:
+      return {int64_t{v.value.i8}};
+    case AMQP_FIELD_KIND_U8:
+      return {int64_t{v.value.u8}};
+    case AMQP_FIELD_KIND_I16:
+      return {int64_t{v.value.i16}};
+    case AMQP_FIELD_KIND_U16:
+      return {int64_t{v.value.u16}};
+    case AMQP_FIELD_KIND_I32:
+      return {int64_t{v.value.i32}};
+    case AMQP_FIELD_KIND_U32:
+      return {int64_t{v.value.u32}};
+    case AMQP_FIELD_KIND_I64:
+      return {int64_t{v.value.i64}};
     case AMQP_FIELD_KIND_U64:
-    case AMQP_FIELD_KIND_TIMESTAMP: return {static_cast<int64_t>(v.value.u64)};
-    case AMQP_FIELD_KIND_F32: return {double{v.value.f32}};
-    case AMQP_FIELD_KIND_F64: return {v.value.f64};
+    case AMQP_FIELD_KIND_TIMESTAMP:
+      return {static_cast<int64_t>(v.value.u64)};
+    case AMQP_FIELD_KIND_F32:
+      return {double{v.value.f32}};
+    case AMQP_FIELD_KIND_F64:
+      return {v.value.f64};
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES: return {str(v.value.bytes)};
-    default: return {field_json(v), true};
+    case AMQP_FIELD_KIND_BYTES:
+      return {str(v.value.bytes)};
+    default:
+      return {field_json(v), true};
   }
 }
 
@@ -120,7 +148,8 @@ Properties copy_properties(const amqp_basic_properties_t& p) {
   out.delivery_mode = (p._flags & AMQP_BASIC_DELIVERY_MODE_FLAG) ? p.delivery_mode : 1;
   if (p._flags & AMQP_BASIC_HEADERS_FLAG) {
     for (int i = 0; i < p.headers.num_entries; ++i) {
-      out.headers.push_back({str(p.headers.entries[i].key), header_value(p.headers.entries[i].value)});
+      out.headers.push_back(
+          {str(p.headers.entries[i].key), header_value(p.headers.entries[i].value)});
     }
   }
   return out;
@@ -140,8 +169,10 @@ void AmqpConnection::check_status(int status, std::string_view what) {
 
 void AmqpConnection::check(const amqp_rpc_reply_t& reply, std::string_view what) {
   switch (reply.reply_type) {
-    case AMQP_RESPONSE_NORMAL: return;
-    case AMQP_RESPONSE_NONE: throw AmqpError(std::string(what) + ": missing RPC reply");
+    case AMQP_RESPONSE_NORMAL:
+      return;
+    case AMQP_RESPONSE_NONE:
+      throw AmqpError(std::string(what) + ": missing RPC reply");
     case AMQP_RESPONSE_LIBRARY_EXCEPTION:
       throw AmqpError(std::string(what) + ": " + amqp_error_string2(reply.library_error));
     case AMQP_RESPONSE_SERVER_EXCEPTION:
@@ -216,8 +247,8 @@ void AmqpConnection::qos(uint16_t channel, uint16_t prefetch) {
 }
 
 std::string AmqpConnection::consume(uint16_t channel, std::string_view queue) {
-  const auto* ok = amqp_basic_consume(conn_.get(), channel, bytes(queue), amqp_empty_bytes, 0, 0,
-                                      0, amqp_empty_table);
+  const auto* ok = amqp_basic_consume(conn_.get(), channel, bytes(queue), amqp_empty_bytes, 0, 0, 0,
+                                      amqp_empty_table);
   check(amqp_get_rpc_reply(conn_.get()), "basic.consume on " + std::string(queue));
   return str(ok->consumer_tag);
 }

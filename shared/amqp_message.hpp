@@ -46,8 +46,8 @@ struct Message {
   bool redelivered = false;
   std::string exchange;
   std::string routing_key;
-  uint16_t reply_code = 0;  // returns only
-  std::string reply_text;   // returns only
+  uint16_t reply_code = 0;     // returns only
+  std::string reply_text;      // returns only
   uint64_t message_count = 0;  // basic.get-ok only
   Properties props;
   std::string body;

@@ -9,7 +9,23 @@
 namespace offers {
 
 using Pistache::Http::Code;
-using Pistache::Http::Header::Raw;
+
+namespace {
+
+// Pistache 0.0.5 drops raw response headers, so X-Request-Id is a typed header.
+class RequestIdHeader : public Pistache::Http::Header::Header {
+ public:
+  NAME("X-Request-Id")
+  RequestIdHeader() = default;
+  explicit RequestIdHeader(std::string value) : value_(std::move(value)) {}
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string value_;
+};
+
+}  // namespace
 
 std::string new_request_id() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -31,7 +47,8 @@ void HttpCall::no_content() { response.send(Code::No_Content); }
 HttpService::HttpService(int port, int threads, Metrics& metrics)
     : endpoint_(std::make_shared<Pistache::Http::Endpoint>(
           Pistache::Address(Pistache::Ipv4::any(), Pistache::Port(static_cast<uint16_t>(port))))),
-      metrics_(metrics), threads_(threads) {
+      metrics_(metrics),
+      threads_(threads) {
   route(Pistache::Http::Method::Get, "/healthz",
         [](HttpCall& c) { c.json(Code::Ok, R"({"status":"alive"})"); });
   route(Pistache::Http::Method::Get, "/readyz", [this](HttpCall& c) {
@@ -47,37 +64,36 @@ HttpService::HttpService(int port, int threads, Metrics& metrics)
 HttpService::~HttpService() { stop(); }
 
 void HttpService::route(Pistache::Http::Method method, const std::string& path, Handler handler) {
-  Counter& requests = metrics_.counter("http_requests_total", "HTTP requests handled",
-                                       "route=\"" + path + "\"");
-  router_.addRoute(
-      method, path,
-      [handler = std::move(handler), &requests](const Pistache::Rest::Request& req,
-                                                Pistache::Http::ResponseWriter resp) {
-        requests.inc();
-        std::string id;
-        if (auto raw = req.headers().tryGetRaw("X-Request-Id"); raw && !raw->value().empty() &&
-                                                                raw->value().size() <= 200) {
-          id = raw->value();
-        } else {
-          id = new_request_id();
-        }
-        resp.headers().addRaw(Raw("X-Request-Id", id));
-        HttpCall call{req, resp, id};
-        try {
-          if (req.body().size() > kMaxBodyBytes) {
-            call.error(Code::Request_Entity_Too_Large, "body is larger than 64 KiB");
-          } else {
-            handler(call);
-          }
-        } catch (const RedisError& e) {
-          log_warn("storage unavailable", {{"error", e.what()}, {"request_id", id}});
-          call.error(Code::Service_Unavailable, "storage unavailable");
-        } catch (const std::exception& e) {
-          log_error("request failed", {{"error", e.what()}, {"request_id", id}});
-          call.error(Code::Internal_Server_Error, "internal error");
-        }
-        return Pistache::Rest::Route::Result::Ok;
-      });
+  Counter& requests =
+      metrics_.counter("http_requests_total", "HTTP requests handled", "route=\"" + path + "\"");
+  router_.addRoute(method, path,
+                   [handler = std::move(handler), &requests](const Pistache::Rest::Request& req,
+                                                             Pistache::Http::ResponseWriter resp) {
+                     requests.inc();
+                     std::string id;
+                     if (auto raw = req.headers().tryGetRaw("X-Request-Id");
+                         raw && !raw->value().empty() && raw->value().size() <= 200) {
+                       id = raw->value();
+                     } else {
+                       id = new_request_id();
+                     }
+                     resp.headers().add(std::make_shared<RequestIdHeader>(id));
+                     HttpCall call{req, resp, id};
+                     try {
+                       if (req.body().size() > kMaxBodyBytes) {
+                         call.error(Code::Request_Entity_Too_Large, "body is larger than 64 KiB");
+                       } else {
+                         handler(call);
+                       }
+                     } catch (const RedisError& e) {
+                       log_warn("storage unavailable", {{"error", e.what()}, {"request_id", id}});
+                       call.error(Code::Service_Unavailable, "storage unavailable");
+                     } catch (const std::exception& e) {
+                       log_error("request failed", {{"error", e.what()}, {"request_id", id}});
+                       call.error(Code::Internal_Server_Error, "internal error");
+                     }
+                     return Pistache::Rest::Route::Result::Ok;
+                   });
 }
 
 void HttpService::start() {

@@ -16,7 +16,8 @@ std::string& service_name() {
 }
 
 void emit(std::string_view level, std::string_view msg, std::initializer_list<LogField> fields) {
-  std::string line = "{\"ts\":" + json_quote(utc_now_iso8601()) + ",\"level\":" + json_quote(level) +
+  std::string line = "{\"ts\":" + json_quote(utc_now_iso8601()) +
+                     ",\"level\":" + json_quote(level) +
                      ",\"service\":" + json_quote(service_name()) + ",\"msg\":" + json_quote(msg);
   for (const auto& [k, v] : fields) {
     line += "," + json_quote(k) + ":" + json_quote(v);

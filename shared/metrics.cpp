@@ -8,7 +8,7 @@ namespace {
 
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 
@@ -80,7 +80,8 @@ std::string Metrics::render() const {
     for (const auto& [labels, c] : f.counters) {
       out += series(name, labels) + " " + std::to_string(c.value()) + "\n";
     }
-    for (const auto& [labels, g] : f.gauges) out += series(name, labels) + " " + number(g.value()) + "\n";
+    for (const auto& [labels, g] : f.gauges)
+      out += series(name, labels) + " " + number(g.value()) + "\n";
     for (const auto& h : f.histograms) {
       const auto s = h.snapshot();
       for (size_t i = 0; i < s.bounds.size(); ++i) {

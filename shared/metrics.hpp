@@ -52,7 +52,8 @@ class Histogram {
 class Metrics {
  public:
   // labels: the label set as Prometheus text without braces, e.g. result="applied".
-  Counter& counter(const std::string& name, const std::string& help, const std::string& labels = "");
+  Counter& counter(const std::string& name, const std::string& help,
+                   const std::string& labels = "");
   Gauge& gauge(const std::string& name, const std::string& help, const std::string& labels = "");
   Histogram& histogram(const std::string& name, const std::string& help,
                        std::vector<double> bounds);

@@ -14,8 +14,11 @@ struct AsyncRedis::Request {
 };
 
 AsyncRedis::AsyncRedis(uv_loop_t* loop, RedisEndpoint endpoint, StateCallback on_state)
-    : loop_(loop), endpoint_(std::move(endpoint)), on_state_(std::move(on_state)),
-      reconnect_(loop), liveness_(loop) {}
+    : loop_(loop),
+      endpoint_(std::move(endpoint)),
+      on_state_(std::move(on_state)),
+      reconnect_(loop),
+      liveness_(loop) {}
 
 AsyncRedis::~AsyncRedis() { stop(); }
 
@@ -42,8 +45,8 @@ void AsyncRedis::connect() {
   if (stopped_ || ctx_ != nullptr) return;
   redisAsyncContext* ctx = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
   if (ctx == nullptr || ctx->err) {
-    log_warn("redis connect failed", {{"redis", endpoint_.redacted()},
-                                      {"error", ctx ? ctx->errstr : "out of memory"}});
+    log_warn("redis connect failed",
+             {{"redis", endpoint_.redacted()}, {"error", ctx ? ctx->errstr : "out of memory"}});
     if (ctx) redisAsyncFree(ctx);
     schedule_reconnect();
     return;

@@ -95,8 +95,8 @@ ReplyPtr SyncRedis::raw(const std::vector<std::string>& argv) {
     args.push_back(a.data());
     lens.push_back(a.size());
   }
-  ReplyPtr reply(static_cast<redisReply*>(redisCommandArgv(
-      ctx_.get(), static_cast<int>(args.size()), args.data(), lens.data())));
+  ReplyPtr reply(static_cast<redisReply*>(
+      redisCommandArgv(ctx_.get(), static_cast<int>(args.size()), args.data(), lens.data())));
   if (!reply) {
     const std::string err = ctx_->errstr;
     ctx_.reset();

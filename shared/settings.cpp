@@ -45,7 +45,8 @@ UrlParts split_url(const std::string& variable, const std::string& url, const st
     authority = authority.substr(at + 1);
     const auto colon = userinfo.find(':');
     p.user = percent_decode(variable, userinfo.substr(0, colon));
-    if (colon != std::string::npos) p.password = percent_decode(variable, userinfo.substr(colon + 1));
+    if (colon != std::string::npos)
+      p.password = percent_decode(variable, userinfo.substr(colon + 1));
   }
   const auto colon = authority.rfind(':');
   if (colon != std::string::npos) {
@@ -148,7 +149,8 @@ RedisEndpoint parse_redis_url(const std::string& variable, const std::string& ur
 
 CommonSettings load_common(const EnvReader& env, int default_port) {
   CommonSettings s;
-  s.amqp = parse_amqp_url("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.amqp =
+      parse_amqp_url("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
   s.redis = parse_redis_url("REDIS_URL", env("REDIS_URL").value_or("redis://localhost:6379/0"));
   s.http_port = default_port;
   if (auto v = env("HTTP_PORT")) s.http_port = parse_int("HTTP_PORT", *v, 0, 65535);
@@ -190,7 +192,8 @@ SubscriberSettings load_subscriber(const EnvReader& env, int default_port) {
   if (auto v = env("PREFETCH")) s.prefetch = parse_int("PREFETCH", *v, 1, 65535);
   if (auto v = env("RETRY_DELAYS")) s.retry_delays = parse_duration_list("RETRY_DELAYS", *v);
   if (auto v = env("DEDUPE_TTL")) {
-    s.dedupe_ttl = std::chrono::duration_cast<std::chrono::seconds>(parse_duration("DEDUPE_TTL", *v));
+    s.dedupe_ttl =
+        std::chrono::duration_cast<std::chrono::seconds>(parse_duration("DEDUPE_TTL", *v));
   }
   std::chrono::milliseconds retry_window{0};
   for (auto d : s.retry_delays) retry_window += d;

@@ -64,9 +64,8 @@ struct PublisherSettings {
 struct SubscriberSettings {
   CommonSettings common;
   int prefetch = 500;
-  std::vector<std::chrono::milliseconds> retry_delays{std::chrono::seconds(1),
-                                                      std::chrono::seconds(5),
-                                                      std::chrono::seconds(25)};
+  std::vector<std::chrono::milliseconds> retry_delays{
+      std::chrono::seconds(1), std::chrono::seconds(5), std::chrono::seconds(25)};
   std::chrono::seconds dedupe_ttl{std::chrono::hours(24 * 7)};
   std::chrono::milliseconds shutdown_grace{8000};
   // Test-only: events whose offer description contains this text make the handler fail.

@@ -53,8 +53,8 @@ void declare_queue(AmqpConnection& conn, uint16_t ch, std::string_view name, Arg
   run(conn, "queue.declare " + std::string(name));
 }
 
-void bind_queue(AmqpConnection& conn, uint16_t ch, std::string_view queue, std::string_view exchange,
-          std::string_view key) {
+void bind_queue(AmqpConnection& conn, uint16_t ch, std::string_view queue,
+                std::string_view exchange, std::string_view key) {
   amqp_queue_bind(conn.raw(), ch, bytes(queue), bytes(exchange), bytes(key), amqp_empty_table);
   run(conn, "queue.bind " + std::string(queue));
 }

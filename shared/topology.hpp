@@ -20,7 +20,8 @@ inline constexpr std::array<std::string_view, 3> kSubscribers = {"loyalty", "not
 struct SubscriberQueues {
   std::string main, retry, dlq;
   explicit SubscriberQueues(std::string_view subscriber)
-      : main(subscriber), retry(std::string(subscriber) + ".retry"),
+      : main(subscriber),
+        retry(std::string(subscriber) + ".retry"),
         dlq(std::string(subscriber) + ".dlq") {}
 };
 

@@ -10,9 +10,8 @@ namespace {
 template <typename T>
 void close_and_free(T* h) {
   h->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* handle) {
-    delete reinterpret_cast<T*>(handle);
-  });
+  uv_close(reinterpret_cast<uv_handle_t*>(h),
+           [](uv_handle_t* handle) { delete reinterpret_cast<T*>(handle); });
 }
 
 template <typename Fn, typename... Args>

@@ -1,0 +1,233 @@
+#include "tests/support/harness.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <stdexcept>
+
+#include "tests/support/wait.hpp"
+
+#ifndef OFFERS_BUILD_DIR
+#error "OFFERS_BUILD_DIR must be defined"
+#endif
+#ifndef OFFERS_SOURCE_DIR
+#error "OFFERS_SOURCE_DIR must be defined"
+#endif
+
+namespace offers::test {
+namespace {
+
+std::string need_env(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    throw std::runtime_error(std::string(name) +
+                             " is not set: run the tests through scripts/test, which starts the "
+                             "broker and Redis they need");
+  }
+  return v;
+}
+
+std::string url_encode(const std::string& s) {
+  std::string out;
+  char buf[4];
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+const Infra& Infra::get() {
+  static const Infra infra = [] {
+    Infra i;
+    i.amqp_port = std::stoi(need_env("OFFERS_TEST_AMQP_PORT"));
+    i.mgmt_port = std::stoi(need_env("OFFERS_TEST_MGMT_PORT"));
+    i.redis_port = std::stoi(need_env("OFFERS_TEST_REDIS_PORT"));
+    i.rabbit_node = need_env("OFFERS_TEST_RABBIT_NODE");
+    i.state_dir = need_env("OFFERS_TEST_STATE");
+    return i;
+  }();
+  return infra;
+}
+
+std::string bin_path(const std::string& name) {
+  return std::string(OFFERS_BUILD_DIR) + "/bin/" + name;
+}
+std::string source_path(const std::string& rel) {
+  return std::string(OFFERS_SOURCE_DIR) + "/" + rel;
+}
+
+int free_tcp_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+Service::Service(std::string name, const std::string& binary,
+                 std::map<std::string, std::string> env, const std::string& log_path)
+    : name_(std::move(name)), binary_(binary), log_path_(log_path), env_(std::move(env)) {
+  port_ = free_tcp_port();
+  env_["HTTP_PORT"] = std::to_string(port_);
+  proc_ = std::make_unique<Process>(binary_, env_, log_path_);
+}
+
+Service::~Service() {
+  if (std::uncaught_exceptions() > 0) {
+    const std::string log = proc_->log();
+    std::fprintf(stderr, "---- %s log (last 4000 bytes) ----\n%s\n", name_.c_str(),
+                 log.substr(log.size() > 4000 ? log.size() - 4000 : 0).c_str());
+  }
+}
+
+bool Service::wait_healthy(std::chrono::milliseconds deadline) {
+  return wait_until([&] { return proc_->running() && get("/healthz").status == 200; }, deadline);
+}
+
+bool Service::wait_ready(std::chrono::milliseconds deadline) {
+  return wait_until([&] { return proc_->running() && get("/readyz").status == 200; }, deadline);
+}
+
+int Service::terminate(std::chrono::milliseconds deadline) {
+  proc_->signal(SIGTERM);
+  const auto code = proc_->wait_exit(deadline);
+  return code ? *code : -1;
+}
+
+void Service::kill9() {
+  proc_->signal(SIGKILL);
+  proc_->wait_exit(std::chrono::seconds(10));
+}
+
+void Service::restart() {
+  if (proc_->running()) kill9();
+  proc_ = std::make_unique<Process>(binary_, env_, log_path_);
+}
+
+Sandbox::Sandbox() {
+  const Infra& infra = Infra::get();
+  static std::atomic<int> counter{0};
+  SyncRedis admin(RedisEndpoint{"127.0.0.1", infra.redis_port, 0, ""}, std::chrono::seconds(5));
+  const long long n = admin.command({"INCR", "test:sandboxes"})->integer;
+  db_ = static_cast<int>(1 + n % 4000);
+  vhost_ =
+      "t" + std::to_string(n) + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  redis_ = std::make_unique<SyncRedis>(RedisEndpoint{"127.0.0.1", infra.redis_port, db_, ""},
+                                       std::chrono::seconds(5));
+  redis_->command({"FLUSHDB"});
+  const auto v = management("PUT", "/api/vhosts/" + url_encode(vhost_), "{}");
+  if (v.status != 201 && v.status != 204)
+    throw std::runtime_error("cannot create vhost: " + v.body);
+  const auto p = management("PUT", "/api/permissions/" + url_encode(vhost_) + "/guest",
+                            R"({"configure":".*","write":".*","read":".*"})");
+  if (p.status != 201 && p.status != 204) throw std::runtime_error("cannot grant vhost: " + p.body);
+}
+
+Sandbox::~Sandbox() {
+  management("DELETE", "/api/vhosts/" + url_encode(vhost_));
+  try {
+    redis_->command({"FLUSHDB"});
+  } catch (const std::exception&) {
+  }
+}
+
+std::string Sandbox::amqp_url() const {
+  return "amqp://guest:guest@127.0.0.1:" + std::to_string(Infra::get().amqp_port) + "/" +
+         url_encode(vhost_);
+}
+
+std::string Sandbox::redis_url() const {
+  return "redis://127.0.0.1:" + std::to_string(Infra::get().redis_port) + "/" + std::to_string(db_);
+}
+
+std::map<std::string, std::string> Sandbox::service_env() const {
+  return {{"AMQP_URL", amqp_url()},
+          {"REDIS_URL", redis_url()},
+          {"RECONNECT_MIN", "100ms"},
+          {"RECONNECT_MAX", "1s"},
+          {"AMQP_HEARTBEAT", "5"}};
+}
+
+std::string Sandbox::log_path(const std::string& name) const {
+  return Infra::get().state_dir + "/logs/" + vhost_ + "-" + name + ".log";
+}
+
+std::unique_ptr<Service> Sandbox::start(const std::string& binary,
+                                        std::map<std::string, std::string> extra_env,
+                                        bool wait_ready) {
+  auto env = service_env();
+  for (auto& [k, v] : extra_env) env[k] = v;
+  auto svc = std::make_unique<Service>(binary, bin_path(binary), env, log_path(binary));
+  if (!svc->wait_healthy(std::chrono::seconds(20))) {
+    throw std::runtime_error(binary + " did not become healthy:\n" + svc->process().log());
+  }
+  if (wait_ready && !svc->wait_ready(std::chrono::seconds(20))) {
+    throw std::runtime_error(binary + " did not become ready:\n" + svc->process().log());
+  }
+  return svc;
+}
+
+std::unique_ptr<AmqpConnection> Sandbox::connect_amqp() {
+  auto conn = std::make_unique<AmqpConnection>();
+  AmqpEndpoint ep;
+  ep.host = "127.0.0.1";
+  ep.port = Infra::get().amqp_port;
+  ep.vhost = vhost_;
+  conn->open(ep, 0, std::chrono::seconds(5), "test");
+  conn->open_channel(1);
+  return conn;
+}
+
+uint32_t Sandbox::queue_depth(const std::string& queue) {
+  auto conn = connect_amqp();
+  return conn->queue_message_count(1, queue);
+}
+
+std::vector<Message> Sandbox::drain(const std::string& queue, size_t max,
+                                    std::chrono::milliseconds deadline) {
+  std::unique_ptr<AmqpConnection> conn;
+  std::vector<Message> out;
+  wait_until(
+      [&] {
+        try {
+          if (!conn) conn = connect_amqp();
+          while (out.size() < max) {
+            auto m = conn->get(1, queue);
+            if (!m) return false;
+            conn->ack(1, m->delivery_tag, false);
+            out.push_back(std::move(*m));
+          }
+          return true;
+        } catch (const AmqpError&) {
+          conn.reset();  // the queue is not declared yet, or the broker is restarting
+          return false;
+        }
+      },
+      deadline, std::chrono::milliseconds(50));
+  return out;
+}
+
+HttpResponse Sandbox::management(const std::string& method, const std::string& path,
+                                 const std::string& body) {
+  return http_request(Infra::get().mgmt_port, method, path, body, {}, "guest:guest");
+}
+
+}  // namespace offers::test

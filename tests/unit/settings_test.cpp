@@ -1,0 +1,97 @@
+#include "shared/settings.hpp"
+
+#include <catch2/catch.hpp>
+#include <map>
+
+using namespace offers;
+using namespace std::chrono_literals;
+
+namespace {
+EnvReader env_of(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string config_error_variable(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.variable();
+  }
+  return "";
+}
+}  // namespace
+
+TEST_CASE("defaults work on one machine", "[settings]") {
+  const auto p = load_publisher(env_of({}));
+  CHECK(p.common.amqp.host == "localhost");
+  CHECK(p.common.amqp.port == 5672);
+  CHECK(p.common.amqp.user == "guest");
+  CHECK(p.common.amqp.vhost == "/");
+  CHECK(p.common.redis.port == 6379);
+  CHECK(p.common.redis.db == 0);
+  CHECK(p.common.http_port == 8080);
+  const auto s = load_subscriber(env_of({}), 8083);
+  CHECK(s.common.http_port == 8083);
+  CHECK(s.retry_delays == std::vector<std::chrono::milliseconds>{1s, 5s, 25s});
+  CHECK(s.common.queue_type == QueueType::Classic);
+}
+
+TEST_CASE("URLs are parsed with credentials, vhost and database", "[settings]") {
+  const auto a = parse_amqp_url("AMQP_URL", "amqp://user:p%40ss@broker:5673/my%2Fvhost");
+  CHECK(a.user == "user");
+  CHECK(a.password == "p@ss");
+  CHECK(a.host == "broker");
+  CHECK(a.port == 5673);
+  CHECK(a.vhost == "my/vhost");
+  CHECK(a.redacted().find("p@ss") == std::string::npos);
+  CHECK(a.redacted().find("***") != std::string::npos);
+  const auto r = parse_redis_url("REDIS_URL", "redis://:secret@cache:6380/3");
+  CHECK(r.host == "cache");
+  CHECK(r.port == 6380);
+  CHECK(r.db == 3);
+  CHECK(r.password == "secret");
+  CHECK(r.redacted().find("secret") == std::string::npos);
+}
+
+TEST_CASE("tuning knobs parse", "[settings]") {
+  const auto s = load_subscriber(env_of({{"PREFETCH", "50"},
+                                         {"RETRY_DELAYS", "100ms,1s,2m"},
+                                         {"DEDUPE_TTL", "1h"},
+                                         {"QUEUE_TYPE", "quorum"},
+                                         {"FAIL_ON_DESCRIPTION", "boom"}}),
+                                 8081);
+  CHECK(s.prefetch == 50);
+  CHECK(s.retry_delays == std::vector<std::chrono::milliseconds>{100ms, 1s, 2min});
+  CHECK(s.dedupe_ttl == 3600s);
+  CHECK(s.common.queue_type == QueueType::Quorum);
+  CHECK(s.fail_on_description == "boom");
+}
+
+TEST_CASE("a setting that does not parse names its variable", "[settings]") {
+  const std::pair<std::map<std::string, std::string>, std::string> cases[] = {
+      {{{"AMQP_URL", "http://x"}}, "AMQP_URL"},
+      {{{"AMQP_URL", "amqp://h:notaport/"}}, "AMQP_URL"},
+      {{{"AMQP_URL", "amqp://h:70000/"}}, "AMQP_URL"},
+      {{{"REDIS_URL", "redis://h/abc"}}, "REDIS_URL"},
+      {{{"HTTP_PORT", "eighty"}}, "HTTP_PORT"},
+      {{{"HTTP_PORT", "-1"}}, "HTTP_PORT"},
+      {{{"PREFETCH", "0"}}, "PREFETCH"},
+      {{{"PREFETCH", "12x"}}, "PREFETCH"},
+      {{{"RETRY_DELAYS", "1s,,2s"}}, "RETRY_DELAYS"},
+      {{{"RETRY_DELAYS", "5 parsecs"}}, "RETRY_DELAYS"},
+      {{{"DEDUPE_TTL", "1s"}}, "DEDUPE_TTL"},
+      {{{"QUEUE_TYPE", "stream"}}, "QUEUE_TYPE"},
+      {{{"RECONNECT_MIN", "2s"}, {"RECONNECT_MAX", "1s"}}, "RECONNECT_MAX"},
+  };
+  for (const auto& [vars, variable] : cases) {
+    INFO(variable);
+    CHECK(config_error_variable([&] { load_subscriber(env_of(vars), 8081); }) == variable);
+  }
+  CHECK(config_error_variable([&] {
+          load_publisher(env_of({{"CONFIRM_WINDOW", "0"}}));
+        }) == "CONFIRM_WINDOW");
+}
