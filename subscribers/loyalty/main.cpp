@@ -1,0 +1,10 @@
+#include "shared/subscriber_service.hpp"
+#include "subscribers/loyalty/loyalty_api.hpp"
+#include "subscribers/loyalty/loyalty_handler.hpp"
+
+int main() {
+  offers::LoyaltyHandler handler;
+  return offers::subscriber_main("loyalty", 8081, handler, [](auto& http, auto& redis) {
+    offers::add_loyalty_routes(http, redis);
+  });
+}

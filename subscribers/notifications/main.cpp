@@ -1,0 +1,10 @@
+#include "shared/subscriber_service.hpp"
+#include "subscribers/notifications/notifications_api.hpp"
+#include "subscribers/notifications/notifications_handler.hpp"
+
+int main() {
+  offers::NotificationsHandler handler;
+  return offers::subscriber_main("notifications", 8082, handler, [](auto& http, auto& redis) {
+    offers::add_notifications_routes(http, redis);
+  });
+}

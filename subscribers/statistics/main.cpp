@@ -1,0 +1,10 @@
+#include "shared/subscriber_service.hpp"
+#include "subscribers/statistics/statistics_handler.hpp"
+#include "subscribers/statistics/stats_api.hpp"
+
+int main() {
+  offers::StatisticsHandler handler;
+  return offers::subscriber_main("statistics", 8083, handler, [](auto& http, auto& redis) {
+    offers::add_stats_routes(http, redis);
+  });
+}

@@ -1,0 +1,11 @@
+#pragma once
+
+#include "shared/http_service.hpp"
+#include "shared/redis_sync.hpp"
+
+namespace offers {
+
+// GET /stats
+void add_stats_routes(HttpService& http, RedisPool& redis);
+
+}  // namespace offers
