@@ -27,22 +27,33 @@ Counter& deliveries(Metrics& m, const char* result) {
 Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::string subscriber,
                    EventHandler& handler, Metrics& metrics,
                    std::function<void(const std::string&)> on_fatal)
-    : settings_(settings), name_(subscriber), queues_(subscriber), handler_(handler),
-      on_fatal_(std::move(on_fatal)), script_(apply_once_script(handler.apply_script())),
-      script_sha_(script_sha1(script_)), amqp_(loop, settings.common, subscriber, *this),
-      redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }), flush_timer_(loop),
-      stop_timer_(loop), metrics_(metrics), applied_(deliveries(metrics, "applied")),
-      duplicate_(deliveries(metrics, "duplicate")), stale_(deliveries(metrics, "stale")),
-      ignored_(deliveries(metrics, "ignored")), retried_(deliveries(metrics, "retried")),
+    : settings_(settings),
+      name_(subscriber),
+      queues_(subscriber),
+      handler_(handler),
+      on_fatal_(std::move(on_fatal)),
+      script_(apply_once_script(handler.apply_script())),
+      script_sha_(script_sha1(script_)),
+      amqp_(loop, settings.common, subscriber, *this),
+      redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }),
+      flush_timer_(loop),
+      stop_timer_(loop),
+      metrics_(metrics),
+      received_(
+          metrics.counter("deliveries_received_total", "Deliveries received from the broker")),
+      applied_(deliveries(metrics, "applied")),
+      duplicate_(deliveries(metrics, "duplicate")),
+      stale_(deliveries(metrics, "stale")),
+      ignored_(deliveries(metrics, "ignored")),
+      retried_(deliveries(metrics, "retried")),
       dead_lettered_(deliveries(metrics, "dead_lettered")),
       malformed_(deliveries(metrics, "malformed")),
       in_flight_gauge_(metrics.gauge("deliveries_in_flight", "Deliveries not yet settled")),
       broker_gauge_(metrics.gauge("broker_connected", "1 while the broker connection is open")),
       redis_gauge_(metrics.gauge("redis_connected", "1 while Redis answers")),
-      latency_(metrics.histogram("delivery_processing_seconds",
-                                 "From delivery to settled (acknowledged or handed on)",
-                                 {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                                  1, 2.5})) {}
+      latency_(metrics.histogram(
+          "delivery_processing_seconds", "From delivery to settled (acknowledged or handed on)",
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})) {}
 
 Consumer::~Consumer() = default;
 
@@ -100,7 +111,8 @@ void Consumer::start_consuming() {
   consume_channel_ = channel;
   in_flight_.clear();
   consuming_ = true;
-  log_info("consuming", {{"queue", queues_.main}, {"prefetch", std::to_string(settings_.prefetch)}});
+  log_info("consuming",
+           {{"queue", queues_.main}, {"prefetch", std::to_string(settings_.prefetch)}});
   amqp_.pump();
 }
 
@@ -130,6 +142,7 @@ void Consumer::on_message(Message&& message) {
     amqp_.fail("republished message returned: " + message.reply_text);
     return;
   }
+  received_.inc();
   if (message.channel != consume_channel_ || consume_channel_ == 0 || stopping_) return;
   in_flight_[message.delivery_tag] = InFlight{false, std::chrono::steady_clock::now()};
   in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
@@ -230,7 +243,8 @@ void Consumer::fail_delivery(const Message& m, const std::string& error) {
   }
   confirms_[next_publish_tag_++] = PendingConfirm{m.delivery_tag, session_};
   (retry ? retried_ : dead_lettered_).inc();
-  log_warn(retry ? "delivery failed; retrying later" : "delivery failed for the last time; dead-lettered",
+  log_warn(retry ? "delivery failed; retrying later"
+                 : "delivery failed for the last time; dead-lettered",
            {{"message_id", m.props.message_id.value_or("")},
             {"attempt", std::to_string(attempts + 1)},
             {"error", error}});
@@ -256,7 +270,8 @@ void Consumer::settle(uint64_t tag) {
   if (it == in_flight_.end()) return;
   it->second.done = true;
   latency_.observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.received).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.received)
+          .count());
   schedule_flush();
 }
 

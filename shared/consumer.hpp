@@ -33,7 +33,8 @@ namespace offers {
 class Consumer : private AmqpClient::Handler {
  public:
   Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::string subscriber,
-           EventHandler& handler, Metrics& metrics, std::function<void(const std::string&)> on_fatal);
+           EventHandler& handler, Metrics& metrics,
+           std::function<void(const std::string&)> on_fatal);
   ~Consumer() override;
 
   void start();
@@ -105,6 +106,7 @@ class Consumer : private AmqpClient::Handler {
   std::atomic<bool> redis_up_{false};
 
   Metrics& metrics_;
+  Counter& received_;
   Counter& applied_;
   Counter& duplicate_;
   Counter& stale_;

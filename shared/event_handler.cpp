@@ -13,10 +13,14 @@ return result
 
 const char* kind_name(EventKind kind) {
   switch (kind) {
-    case EventKind::Created: return "created";
-    case EventKind::Updated: return "updated";
-    case EventKind::Removed: return "removed";
-    case EventKind::Unknown: break;
+    case EventKind::Created:
+      return "created";
+    case EventKind::Updated:
+      return "updated";
+    case EventKind::Removed:
+      return "removed";
+    case EventKind::Unknown:
+      break;
   }
   return "unknown";
 }

@@ -67,6 +67,7 @@ start_rabbit() {
     echo "listeners.tcp.default = $amqp"
     echo "management.tcp.port = $mgmt"
     echo "loopback_users.guest = false"
+    echo "collect_statistics_interval = 1000"
     [ -n "$defs" ] && echo "load_definitions = $defs"
   } >"$dir/rabbitmq.conf"
   cp "$ROOT/rabbitmq/enabled_plugins" "$dir/enabled_plugins"

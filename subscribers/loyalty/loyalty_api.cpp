@@ -75,8 +75,9 @@ void add_loyalty_routes(HttpService& http, RedisPool& redis) {
   http.route(Method::Post, "/users", [&redis](HttpCall& c) {
     const auto check = check_user_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    auto r = redis.lease()->eval(kCreateUser, {kUsers, kNextUserId},
-                                 {json_quote(check.input->name), settings_json(check.input->interests)});
+    auto r =
+        redis.lease()->eval(kCreateUser, {kUsers, kNextUserId},
+                            {json_quote(check.input->name), settings_json(check.input->interests)});
     c.response.headers().add<Pistache::Http::Header::Location>(
         "/users/" + std::to_string(r->element[0]->integer));
     c.json(Code::Created, text(r->element[1]));
@@ -102,9 +103,8 @@ void add_loyalty_routes(HttpService& http, RedisPool& redis) {
     c.json(Code::Ok, text(r.get()));
   });
 
-  http.route(Method::Get, "/offers", [&redis](HttpCall& c) {
-    c.json(Code::Ok, offers_json(*redis.lease(), nullptr));
-  });
+  http.route(Method::Get, "/offers",
+             [&redis](HttpCall& c) { c.json(Code::Ok, offers_json(*redis.lease(), nullptr)); });
 
   http.route(Method::Get, "/users/:id/offers", [&redis](HttpCall& c) {
     const auto id = user_id(c);

@@ -72,9 +72,8 @@ bool matches_interest(std::string_view description, const std::vector<std::strin
     return out;
   };
   const std::string d = lower(description);
-  return std::any_of(interests.begin(), interests.end(), [&](const std::string& i) {
-    return d.find(lower(i)) != std::string::npos;
-  });
+  return std::any_of(interests.begin(), interests.end(),
+                     [&](const std::string& i) { return d.find(lower(i)) != std::string::npos; });
 }
 
 }  // namespace offers

@@ -19,12 +19,15 @@ end
 
 std::string notification_text(const Event& e) {
   switch (e.kind) {
-    case EventKind::Created: return "New offer: " + e.offer.description;
+    case EventKind::Created:
+      return "New offer: " + e.offer.description;
     case EventKind::Updated:
       return "Offer changed: " + (e.old_offer ? e.old_offer->description : "") + " -> " +
              e.offer.description;
-    case EventKind::Removed: return "Offer ended: " + e.offer.description;
-    case EventKind::Unknown: break;
+    case EventKind::Removed:
+      return "Offer ended: " + e.offer.description;
+    case EventKind::Unknown:
+      break;
   }
   return "";
 }
@@ -33,8 +36,9 @@ Effect NotificationsHandler::effect(const Event& e, const std::string& message_i
   std::string json;
   if (e.kind != EventKind::Unknown) {
     json = "{\"messageId\":" + json_quote(message_id) + ",\"event\":" + json_quote(e.name) +
-           ",\"offerId\":" + std::to_string(e.offer.id) + ",\"text\":" +
-           json_quote(notification_text(e)) + ",\"sentAt\":" + json_quote(utc_now_iso8601()) + "}";
+           ",\"offerId\":" + std::to_string(e.offer.id) +
+           ",\"text\":" + json_quote(notification_text(e)) +
+           ",\"sentAt\":" + json_quote(utc_now_iso8601()) + "}";
   }
   return Effect{{kNotificationLog}, {kind_name(e.kind), json}};
 }

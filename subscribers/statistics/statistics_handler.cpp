@@ -33,9 +33,9 @@ end
 
 Effect StatisticsHandler::effect(const Event& e, const std::string&) {
   using namespace statistics_keys;
-  return Effect{{kByType, kActive, kOfferSeq, kLastSeq, kIgnored, kStale},
-                {kind_name(e.kind), e.name, std::to_string(e.offer.id),
-                 std::to_string(e.sequence_number)}};
+  return Effect{
+      {kByType, kActive, kOfferSeq, kLastSeq, kIgnored, kStale},
+      {kind_name(e.kind), e.name, std::to_string(e.offer.id), std::to_string(e.sequence_number)}};
 }
 
 }  // namespace offers

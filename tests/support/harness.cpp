@@ -1,14 +1,18 @@
 #include "tests/support/harness.hpp"
 
+#include <amqp_framing.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <sstream>
 #include <stdexcept>
 
 #include "tests/support/wait.hpp"
@@ -122,6 +126,96 @@ void Service::restart() {
   proc_ = std::make_unique<Process>(binary_, env_, log_path_);
 }
 
+double metric(Service& svc, const std::string& series) {
+  const std::string text = svc.get("/metrics").body;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+PrivateRedis::PrivateRedis(const std::string& name) {
+  dir_ = Infra::get().state_dir + "/redis-" + name + "-" + std::to_string(getpid());
+  mkdir(dir_.c_str(), 0755);
+  port_ = free_tcp_port();
+  start();
+}
+
+PrivateRedis::~PrivateRedis() { proc_.reset(); }
+
+std::string PrivateRedis::url(int db) const {
+  return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+}
+
+void PrivateRedis::start() {
+  proc_ = std::make_unique<Process>(
+      "redis-server", std::map<std::string, std::string>{}, dir_ + "/redis.log",
+      std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir",
+                               dir_, "--appendonly", "yes", "--appendfsync", "always", "--save",
+                               ""});
+  if (!wait_up(std::chrono::seconds(10))) throw std::runtime_error("private redis did not start");
+}
+
+void PrivateRedis::kill9() {
+  proc_->signal(SIGKILL);
+  proc_->wait_exit(std::chrono::seconds(10));
+}
+
+bool PrivateRedis::wait_up(std::chrono::milliseconds deadline) {
+  return wait_until(
+      [&] {
+        try {
+          SyncRedis r(RedisEndpoint{"127.0.0.1", port_, 0, ""}, std::chrono::seconds(1));
+          r.command({"PING"});
+          return true;
+        } catch (const RedisError&) {
+          return false;
+        }
+      },
+      deadline, std::chrono::milliseconds(50));
+}
+
+namespace {
+class AckSink : public FrameSink {
+ public:
+  bool acked = false;
+  void on_method(uint16_t, amqp_method_number_t id, const void*) override {
+    if (id == AMQP_BASIC_ACK_METHOD) acked = true;
+    if (id == AMQP_BASIC_NACK_METHOD) throw std::runtime_error("publish nacked");
+  }
+  void on_message(Message&&) override {}
+};
+}  // namespace
+
+void publish_confirmed(AmqpConnection& conn, const std::string& exchange,
+                       const std::string& routing_key, const Properties& props,
+                       const std::string& body) {
+  conn.publish(1, exchange, routing_key, false, props, body);
+  AckSink sink;
+  const bool ok = wait_until(
+      [&] {
+        pollfd pfd{conn.fd(), POLLIN, 0};
+        if (!conn.has_buffered()) poll(&pfd, 1, 20);
+        conn.pump(sink);
+        return sink.acked;
+      },
+      std::chrono::seconds(10), std::chrono::milliseconds(0));
+  if (!ok) throw std::runtime_error("no publish confirm");
+}
+
+Properties event_properties(const std::string& message_id, const std::string& type) {
+  Properties p;
+  p.content_type = "application/json";
+  p.delivery_mode = 2;
+  if (!message_id.empty()) p.message_id = message_id;
+  p.type = type;
+  p.app_id = "special-offers";
+  p.headers.push_back({"x-schema-version", HeaderValue{int64_t{1}}});
+  return p;
+}
+
 Sandbox::Sandbox() {
   const Infra& infra = Infra::get();
   static std::atomic<int> counter{0};
@@ -185,7 +279,7 @@ std::unique_ptr<Service> Sandbox::start(const std::string& binary,
   return svc;
 }
 
-std::unique_ptr<AmqpConnection> Sandbox::connect_amqp() {
+std::unique_ptr<AmqpConnection> Sandbox::connect_amqp(bool confirms) {
   auto conn = std::make_unique<AmqpConnection>();
   AmqpEndpoint ep;
   ep.host = "127.0.0.1";
@@ -193,6 +287,7 @@ std::unique_ptr<AmqpConnection> Sandbox::connect_amqp() {
   ep.vhost = vhost_;
   conn->open(ep, 0, std::chrono::seconds(5), "test");
   conn->open_channel(1);
+  if (confirms) conn->confirm_select(1);
   return conn;
 }
 

@@ -57,6 +57,34 @@ class Service {
   std::unique_ptr<Process> proc_;
 };
 
+// The value of one Prometheus series (name with labels, e.g. deliveries_total{result="applied"}),
+// or -1 when absent.
+double metric(Service& svc, const std::string& series);
+
+// A private redis-server with AOF on, for tests that stop or kill Redis.
+class PrivateRedis {
+ public:
+  explicit PrivateRedis(const std::string& name);
+  ~PrivateRedis();
+  int port() const { return port_; }
+  std::string url(int db = 0) const;
+  void start();
+  void kill9();
+  bool wait_up(std::chrono::milliseconds deadline);
+
+ private:
+  std::string dir_;
+  int port_;
+  std::unique_ptr<Process> proc_;
+};
+
+// Publishes one message on channel 1 (in confirm mode) and waits for the broker's confirm.
+void publish_confirmed(AmqpConnection& conn, const std::string& exchange,
+                       const std::string& routing_key, const Properties& props,
+                       const std::string& body);
+// Contract properties for an event body.
+Properties event_properties(const std::string& message_id, const std::string& type);
+
 // One test's isolated world: its own vhost on the broker and its own Redis database.
 class Sandbox {
  public:
@@ -77,8 +105,8 @@ class Sandbox {
                                  std::map<std::string, std::string> extra_env = {},
                                  bool wait_ready = true);
 
-  // An AMQP connection to this sandbox's vhost, channel 1 open.
-  std::unique_ptr<AmqpConnection> connect_amqp();
+  // An AMQP connection to this sandbox's vhost, channel 1 open (in confirm mode if asked).
+  std::unique_ptr<AmqpConnection> connect_amqp(bool confirms = false);
   // Messages in a queue, ready and unacknowledged.
   uint32_t queue_depth(const std::string& queue);
   // Takes (and acknowledges) up to max messages from a queue, waiting up to deadline for them.

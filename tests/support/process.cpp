@@ -18,7 +18,7 @@ extern char** environ;
 namespace offers::test {
 
 Process::Process(const std::string& exe, const std::map<std::string, std::string>& env,
-                 const std::string& log_path)
+                 const std::string& log_path, const std::vector<std::string>& args)
     : log_path_(log_path) {
   std::map<std::string, std::string> all;
   for (char** e = environ; *e != nullptr; ++e) {
@@ -38,9 +38,12 @@ Process::Process(const std::string& exe, const std::map<std::string, std::string
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                    0644);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::string path = exe;
-  char* argv[] = {path.data(), nullptr};
-  const int rc = posix_spawn(&pid_, exe.c_str(), &actions, nullptr, argv, envp.data());
+  std::vector<std::string> words{exe};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  const int rc = posix_spawnp(&pid_, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + exe);
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace offers::test {
 
@@ -14,7 +15,7 @@ namespace offers::test {
 class Process {
  public:
   Process(const std::string& exe, const std::map<std::string, std::string>& env,
-          const std::string& log_path);
+          const std::string& log_path, const std::vector<std::string>& args = {});
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
