@@ -21,10 +21,9 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-build() {
-  local werror=${1:-OFF}
+build() {  # build [ON|OFF]: warnings as errors; without it, the build folder's setting stays
   say "building into build/"
-  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOFFERS_WERROR="$werror" >/dev/null
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${1:+-DOFFERS_WERROR=$1} >/dev/null
   cmake --build "$ROOT/build" -j"$(nproc)"
 }
 
