@@ -7,6 +7,7 @@
 
 #include "publisher/offer_store.hpp"
 #include "shared/envelope.hpp"
+#include "shared/fault_points.hpp"
 #include "shared/log.hpp"
 #include "shared/topology.hpp"
 
@@ -136,6 +137,7 @@ void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* me
   AmqpConnection* conn = amqp_.connection();
   if (conn == nullptr || stopping_) return;
   const size_t count = std::min(bodies.size(), meta->elements);
+  if (count > 0) fault_point("before_publish");
   try {
     for (size_t i = 0; i < count; ++i) {
       const std::string_view m(meta->element[i]->str, meta->element[i]->len);
@@ -152,6 +154,7 @@ void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* me
       p.timestamp = static_cast<uint64_t>(std::time(nullptr));
       p.headers.push_back({"x-schema-version", HeaderValue{int64_t{kSchemaVersion}}});
       conn->publish(kChannel, kExchange, "", true, p, bodies[i]);
+      fault_point("after_publish");
       inflight_.push_back({next_tag_++, next_, false});
       if (next_ > published_.load()) {
         published_ = next_;

@@ -77,6 +77,22 @@ start_rabbit() {
   wait_until 30 "RabbitMQ AMQP port $amqp" port_in_use "$amqp"
 }
 
+# Starts a node again with the configuration start_rabbit wrote (after a kill or a stop).
+restart_rabbit() {  # restart_rabbit DIR
+  local dir=$1 node amqp mgmt dist
+  read -r node amqp mgmt dist <"$dir/node"
+  env $(rabbit_env "$dir" "$node" "$dist") rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_until 90 "RabbitMQ node $node" rabbitmqctl -q -n "$node" await_startup --timeout 5
+  wait_until 30 "RabbitMQ AMQP port $amqp" port_in_use "$amqp"
+}
+
+kill_rabbit() {  # kill_rabbit DIR: SIGKILL, no goodbye
+  local pid
+  pid=$(cat "$1/rabbit.pid" 2>/dev/null || true)
+  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
+
 stop_rabbit() {  # stop_rabbit DIR
   local dir=$1 node pid
   [ -f "$dir/node" ] || return 0

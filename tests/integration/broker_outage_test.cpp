@@ -25,7 +25,7 @@ struct AppRestarter {
 }  // namespace
 
 TEST_CASE(
-    "with RabbitMQ stopped, POSTs answer 201 and every event arrives in order after it returns",
+    "with RabbitMQ stopped - POSTs answer 201 and every event arrives in order after it returns",
     "[publisher][outage]") {
   Sandbox box;
   auto svc = box.start("special-offers");

@@ -31,7 +31,7 @@ Run dlq(Sandbox& box, const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("offers-dlq lists, shows, replays and purges dead letters", "[dlq]") {
+TEST_CASE("offers-dlq lists - shows - replays and purges dead letters", "[dlq]") {
   Sandbox box;
   auto offers = box.start("special-offers");
   auto loyalty =

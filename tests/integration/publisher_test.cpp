@@ -61,7 +61,7 @@ TEST_CASE("POST /offers creates an offer and exactly the contract message reache
   CHECK(box.queue_depth("loyalty.dlq") == 0);
 }
 
-TEST_CASE("a request without X-Request-Id gets one, used as the correlation id", "[publisher]") {
+TEST_CASE("a request without X-Request-Id gets one - used as the correlation id", "[publisher]") {
   Sandbox box;
   auto svc = box.start("special-offers");
   const auto r = svc->request("POST", "/offers", R"({"description":"tea"})");
@@ -73,7 +73,7 @@ TEST_CASE("a request without X-Request-Id gets one, used as the correlation id",
   CHECK(msgs[0].props.correlation_id == id);
 }
 
-TEST_CASE("GET, PUT and DELETE work on offers and raise their events in order", "[publisher]") {
+TEST_CASE("GET - PUT and DELETE work on offers and raise their events in order", "[publisher]") {
   Sandbox box;
   auto svc = box.start("special-offers");
   REQUIRE(svc->request("POST", "/offers", R"({"description":"a"})").status == 201);
@@ -183,7 +183,7 @@ TEST_CASE("bad input gets a 4xx JSON error and raises no event", "[publisher]") 
   CHECK(box.drain("notifications", 1, 500ms).empty());
 }
 
-TEST_CASE("health, readiness and metrics endpoints", "[publisher]") {
+TEST_CASE("health - readiness and metrics endpoints", "[publisher]") {
   Sandbox box;
   auto svc = box.start("special-offers");
   CHECK(svc->get("/healthz").status == 200);
@@ -236,7 +236,7 @@ TEST_CASE("SIGTERM stops special-offers cleanly with exit code 0", "[publisher]"
   for (const auto& m : msgs) CHECK(m.props.message_id == "special-offers-1");
 }
 
-TEST_CASE("with Redis unreachable, writes answer 503 and change nothing", "[publisher]") {
+TEST_CASE("with Redis unreachable - writes answer 503 and change nothing", "[publisher]") {
   Sandbox box;
   auto env = box.service_env();
   env["REDIS_URL"] = "redis://127.0.0.1:" + std::to_string(free_tcp_port()) + "/0";

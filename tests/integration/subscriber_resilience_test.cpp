@@ -33,7 +33,7 @@ void post_offers(Service& offers, int from, int to) {
 }  // namespace
 
 TEST_CASE(
-    "with Redis down a subscriber acknowledges nothing, does not spin, and applies "
+    "with Redis down a subscriber acknowledges nothing - does not spin and applies "
     "everything once after Redis returns",
     "[subscribers][redis]") {
   Sandbox box;

@@ -143,7 +143,7 @@ TEST_CASE("the same event published three times has its effect once in every sub
   CHECK(ttl > 24 * 3600);
 }
 
-TEST_CASE("malformed messages go to every S.dlq, change nothing, and the flow continues",
+TEST_CASE("malformed messages go to every S.dlq - change nothing and the flow continues",
           "[subscribers]") {
   System sys;
   auto conn = sys.box.connect_amqp(true);
@@ -174,8 +174,8 @@ TEST_CASE("malformed messages go to every S.dlq, change nothing, and the flow co
 }
 
 TEST_CASE(
-    "a failing handler is retried with the configured delays, then dead-lettered with its "
-    "headers; the other subscribers never see the retries",
+    "a failing handler is retried with the configured delays - then dead-lettered with its "
+    "headers - the other subscribers never see the retries",
     "[subscribers]") {
   System sys(
       {{"loyalty", {{"FAIL_ON_DESCRIPTION", "poison"}, {"RETRY_DELAYS", "300ms,600ms,900ms"}}}});

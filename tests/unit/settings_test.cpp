@@ -40,7 +40,7 @@ TEST_CASE("defaults work on one machine", "[settings]") {
   CHECK(s.common.queue_type == QueueType::Classic);
 }
 
-TEST_CASE("URLs are parsed with credentials, vhost and database", "[settings]") {
+TEST_CASE("URLs are parsed with credentials - vhost and database", "[settings]") {
   const auto a = parse_amqp_url("AMQP_URL", "amqp://user:p%40ss@broker:5673/my%2Fvhost");
   CHECK(a.user == "user");
   CHECK(a.password == "p@ss");

@@ -1,0 +1,325 @@
+#include "tests/failure/scenario.hpp"
+
+#include <rapidjson/document.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "shared/envelope.hpp"
+#include "shared/json.hpp"
+#include "tests/support/wait.hpp"
+
+namespace offers::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document d;
+  std::string error;
+  parse_json(text, d, error);
+  return d;
+}
+
+struct FeedEvent {
+  int64_t seq;
+  std::string name;
+  std::string description;  // of the offer the event is about (newOffer for updates)
+};
+
+bool poisoned(const FeedEvent& e) { return e.description.find("poison") != std::string::npos; }
+
+}  // namespace
+
+const std::vector<std::string>& Scenario::subscribers() {
+  static const std::vector<std::string> names{"loyalty", "notifications", "statistics"};
+  return names;
+}
+
+Scenario::Scenario(std::string name, Options options)
+    : name_(std::move(name)), options_(std::move(options)) {
+  if (options_.private_redis) redis_ = std::make_unique<PrivateRedis>(box_.vhost());
+  for (const std::string svc : {"special-offers", "loyalty", "notifications", "statistics"}) {
+    services_[svc] =
+        std::make_unique<Service>(svc, bin_path(svc), env_for(svc), box_.log_path(svc));
+    if (!services_[svc]->wait_ready(30s)) {
+      throw std::runtime_error(svc + " did not become ready:\n" + services_[svc]->process().log());
+    }
+  }
+}
+
+Scenario::~Scenario() {
+  stop_ = true;
+  if (writer_.joinable()) writer_.join();
+}
+
+std::map<std::string, std::string> Scenario::env_for(const std::string& name) const {
+  auto env = box_.service_env();
+  env["RETRY_DELAYS"] = "100ms,200ms";
+  env["AMQP_HEARTBEAT"] = "2";
+  if (redis_) env["REDIS_URL"] = redis_->url(0);
+  if (name == options_.poison_subscriber) env["FAIL_ON_DESCRIPTION"] = "poison";
+  if (auto it = options_.env.find(name); it != options_.env.end()) {
+    for (const auto& [k, v] : it->second) env[k] = v;
+  }
+  return env;
+}
+
+void Scenario::start_writes() {
+  writer_ = std::thread([this] { writer(); });
+}
+
+void Scenario::writer() {
+  std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(name_)));
+  std::vector<int64_t> alive;
+  int n = 0;
+  auto publisher_port = [&] {
+    std::lock_guard lock(mu_);
+    return services_.at("special-offers")->port();
+  };
+  const auto interval =
+      std::chrono::microseconds(1000000 / std::max(1, options_.writes_per_second));
+  auto next = std::chrono::steady_clock::now();
+  while (!stop_ && acknowledged_ < options_.writes) {
+    next += interval;
+    wait_until([&] { return stop_ || std::chrono::steady_clock::now() >= next; },
+               std::chrono::duration_cast<std::chrono::milliseconds>(interval) + 1ms, 1ms);
+    ++n;
+    const int roll = static_cast<int>(rng() % 100);
+    std::string method = "POST", path = "/offers", body;
+    int64_t target = 0;
+    if (alive.size() < 5 || roll < 60) {
+      const bool poison = !options_.poison_subscriber.empty() && n % 10 == 0;
+      body = "{\"description\":\"" + std::string(poison ? "poison " : "offer ") +
+             std::to_string(n) + "\"}";
+    } else {
+      target = alive[rng() % alive.size()];
+      path = "/offers/" + std::to_string(target);
+      if (roll < 85) {
+        method = "PUT";
+        body = "{\"description\":\"updated " + std::to_string(n) + "\"}";
+      } else {
+        method = "DELETE";
+      }
+    }
+    for (int attempt = 0; attempt < 200 && !stop_; ++attempt) {
+      const auto r = http_request(publisher_port(), method, path, body);
+      if (r.status == 201) {
+        const auto d = parse(r.body);
+        std::lock_guard lock(mu_);
+        created_ids_.push_back(d["id"].GetInt64());
+        alive.push_back(d["id"].GetInt64());
+      } else if (r.status == 204 || r.status == 404) {
+        alive.erase(std::remove(alive.begin(), alive.end(), target), alive.end());
+      } else if (r.status != 200) {
+        // The publisher is down or restarting: wait for it, then try the same write again.
+        wait_until([&] { return http_get(publisher_port(), "/healthz").status == 200; }, 500ms,
+                   20ms);
+        continue;
+      }
+      ++acknowledged_;
+      break;
+    }
+  }
+}
+
+void Scenario::wait_writes(int n, std::chrono::milliseconds deadline) {
+  REQUIRE(
+      wait_until([&] { return acknowledged_ >= std::min(n, options_.writes); }, deadline, 10ms));
+}
+
+void Scenario::finish_writes() {
+  if (writer_.joinable()) writer_.join();
+}
+
+namespace {
+int64_t event_count(Scenario& s) {
+  try {
+    const auto r = s.service("special-offers").get("/readyz");
+    const auto d = parse(r.body);
+    if (d.IsObject() && d.HasMember("outboxLength")) return d["outboxLength"].GetInt64();
+  } catch (...) {
+  }
+  return -1;
+}
+}  // namespace
+
+void Scenario::fault_begins() { fault_from_ = event_count(*this); }
+void Scenario::fault_ends() { fault_to_ = event_count(*this); }
+
+void Scenario::kill_and_restart(const std::string& name) {
+  Service& svc = service(name);
+  svc.kill9();
+  {
+    std::lock_guard lock(mu_);
+    svc.restart();
+  }
+  REQUIRE(svc.wait_healthy(30s));
+}
+
+void Scenario::restart_with(const std::string& name, const std::map<std::string, std::string>& add,
+                            const std::vector<std::string>& drop) {
+  auto env = env_for(name);
+  for (const auto& k : drop) env.erase(k);
+  for (const auto& [k, v] : add) env[k] = v;
+  auto fresh = std::make_unique<Service>(name, bin_path(name), env, box_.log_path(name));
+  {
+    std::lock_guard lock(mu_);
+    services_[name]->kill9();
+    services_[name] = std::move(fresh);
+  }
+  REQUIRE(services_[name]->wait_healthy(30s));
+}
+
+void Scenario::await_crash_and_restart(const std::string& name,
+                                       std::chrono::milliseconds deadline) {
+  INFO(name << " was to crash at its fault point");
+  REQUIRE(service(name).process().wait_exit(deadline) == 128 + 9);
+  restart_with(name, {}, {"FAULT_POINT", "FAULT_AFTER"});
+}
+
+std::vector<Outcome> Scenario::settle_and_check() {
+  finish_writes();
+  for (auto& [name, svc] : services_) {
+    if (!svc->process().running()) restart_with(name, {}, {"FAULT_POINT", "FAULT_AFTER"});
+  }
+  Service& publisher = service("special-offers");
+  REQUIRE(publisher.wait_ready(60s));
+  REQUIRE(wait_until(
+      [&] {
+        const auto d = parse(publisher.get("/readyz").body);
+        return d.IsObject() && d.HasMember("outboxLag") && d["outboxLag"].GetInt64() == 0;
+      },
+      120s, 100ms));
+
+  // The feed is the source of truth.
+  std::vector<FeedEvent> feed;
+  std::map<std::string, int> by_type;
+  std::set<int64_t> created_in_feed;
+  for (int64_t start = 1;; start += 1000) {
+    const auto page = parse(
+        publisher
+            .get("/events?start=" + std::to_string(start) + "&end=" + std::to_string(start + 1000))
+            .body);
+    REQUIRE(page.IsArray());
+    for (const auto& e : page.GetArray()) {
+      const auto ev = parse_event(to_json(e));
+      REQUIRE(ev.event);
+      feed.push_back({ev.event->sequence_number, ev.event->name, ev.event->offer.description});
+      by_type[ev.event->name]++;
+      if (ev.event->kind == EventKind::Created) created_in_feed.insert(ev.event->offer.id);
+    }
+    if (page.Size() < 1000) break;
+  }
+  {
+    std::lock_guard lock(mu_);
+    int missing = 0;
+    for (int64_t id : created_ids_) missing += created_in_feed.count(id) == 0;
+    INFO("acknowledged creates missing from the event feed");
+    CHECK(missing == 0);
+    CHECK(created_ids_.size() <= created_in_feed.size());
+  }
+  REQUIRE(static_cast<int64_t>(feed.size()) == (feed.empty() ? 0 : feed.back().seq));
+
+  SyncRedis redis(redis_ ? RedisEndpoint{"127.0.0.1", redis_->port(), 0, ""}
+                         : RedisEndpoint{"127.0.0.1", Infra::get().redis_port, box_.redis_db(), ""},
+                  std::chrono::seconds(5));
+  auto applied = [&](const std::string& s, int64_t seq) {
+    return redis.command({"EXISTS", "processed:" + s + ":" + message_id_for(seq)})->integer == 1;
+  };
+
+  std::vector<Outcome> outcomes;
+  for (const auto& s : subscribers()) {
+    Service& sub = service(s);
+    REQUIRE(sub.wait_ready(60s));
+    const bool poison_here = s == options_.poison_subscriber;
+    int poison_count = 0;
+    for (const auto& e : feed) poison_count += poison_here && poisoned(e);
+    // Quiet: nothing left in the queue or its retry queue, and every event settled.
+    wait_until(
+        [&] {
+          if (box_.queue_depth(s) != 0 || box_.queue_depth(s + ".retry") != 0) return false;
+          if (poison_here && static_cast<int>(box_.queue_depth(s + ".dlq")) < poison_count)
+            return false;
+          for (auto it = feed.rbegin(); it != feed.rend(); ++it) {
+            if (!(poison_here && poisoned(*it)) && !applied(s, it->seq)) return false;
+          }
+          return true;
+        },
+        120s, 200ms);
+
+    Outcome o;
+    o.subscriber = s;
+    o.events = static_cast<int>(feed.size());
+    o.dead_lettered = static_cast<int>(box_.queue_depth(s + ".dlq"));
+    for (const auto& e : feed) {
+      if (poison_here && poisoned(e)) continue;
+      if (!applied(s, e.seq)) {
+        ++o.lost;
+      } else if (fault_from_ >= 0 && e.seq > fault_from_ && (fault_to_ < 0 || e.seq <= fault_to_)) {
+        ++o.recovered;
+      }
+    }
+    if (poison_here) o.lost += std::max(0, poison_count - o.dead_lettered);
+    const auto keys = redis.command({"KEYS", "processed:" + s + ":*"});
+    for (size_t i = 0; i < keys->elements; ++i) {
+      const std::string k(keys->element[i]->str, keys->element[i]->len);
+      const std::string id = k.substr(k.rfind(':') + 1);
+      const auto dash = id.rfind('-');
+      const int64_t seq = dash == std::string::npos ? 0 : std::atoll(id.c_str() + dash + 1);
+      if (id.rfind("special-offers-", 0) != 0 || seq < 1 ||
+          seq > static_cast<int64_t>(feed.size())) {
+        ++o.unexpected;
+      }
+    }
+
+    if (s == "notifications") {
+      const auto notes = parse(sub.get("/notifications?limit=10000").body);
+      std::map<std::string, int> seen;
+      for (const auto& n : notes.GetArray()) seen[n["messageId"].GetString()]++;
+      for (const auto& [id, count] : seen) o.duplicated += count - 1;
+      int expected = 0;
+      for (const auto& e : feed) expected += !(poison_here && poisoned(e));
+      CHECK(static_cast<int>(notes.Size()) == expected - o.lost + o.duplicated);
+    } else if (s == "statistics") {
+      const auto stats = parse(sub.get("/stats").body);
+      for (const auto& [type, count] : by_type) {
+        const int got = stats["eventsByType"].HasMember(type.c_str())
+                            ? stats["eventsByType"][type.c_str()].GetInt()
+                            : 0;
+        o.duplicated += std::max(0, got - count);
+      }
+      const auto offers = parse(publisher.get("/offers").body);
+      CHECK(stats["activeOffers"].GetInt64() == static_cast<int64_t>(offers.Size()));
+      CHECK(stats["lastSequenceNumber"].GetInt64() == static_cast<int64_t>(feed.size()));
+    } else if (s == "loyalty") {
+      CHECK(sub.get("/offers").body == publisher.get("/offers").body);
+    }
+    outcomes.push_back(o);
+  }
+
+  char line[256];
+  std::string table;
+  for (const auto& o : outcomes) {
+    std::snprintf(line, sizeof line,
+                  "%-34s %-13s events=%-5d lost=%d duplicated=%d recovered=%d unexpected=%d "
+                  "dead-lettered=%d\n",
+                  name_.c_str(), o.subscriber.c_str(), o.events, o.lost, o.duplicated, o.recovered,
+                  o.unexpected, o.dead_lettered);
+    table += line;
+  }
+  std::printf("%s", table.c_str());
+  std::ofstream(Infra::get().state_dir + "/failure-report.txt", std::ios::app) << table;
+  for (const auto& o : outcomes) {
+    INFO(o.subscriber);
+    CHECK(o.lost == 0);
+    CHECK(o.duplicated == 0);
+    CHECK(o.unexpected == 0);
+    CHECK(o.events > 0);
+  }
+  return outcomes;
+}
+
+}  // namespace offers::test
