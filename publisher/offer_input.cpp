@@ -16,19 +16,11 @@ size_t utf8_length(std::string_view s) {
 OfferInputCheck check_offer_body(std::string_view body) {
   OfferInputCheck r;
   rapidjson::Document doc;
-  std::string error;
   if (body.empty()) {
     r.error = "body is empty; expected a JSON object with a description";
     return r;
   }
-  if (!parse_json(body, doc, error)) {
-    r.error = "body is not valid JSON: " + error;
-    return r;
-  }
-  if (!doc.IsObject()) {
-    r.error = "body must be a JSON object";
-    return r;
-  }
+  if (!parse_json_object(body, doc, r.error)) return r;
   const auto desc = doc.FindMember("description");
   if (desc == doc.MemberEnd()) {
     r.error = "description is required";

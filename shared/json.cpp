@@ -28,6 +28,19 @@ bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& er
   return true;
 }
 
+bool parse_json_object(std::string_view body, rapidjson::Document& doc, std::string& error) {
+  std::string why;
+  if (!parse_json(body, doc, why)) {
+    error = "body is not valid JSON: " + why;
+    return false;
+  }
+  if (!doc.IsObject()) {
+    error = "body must be a JSON object";
+    return false;
+  }
+  return true;
+}
+
 std::string error_body(std::string_view message) {
   return "{\"error\":" + json_quote(message) + "}";
 }

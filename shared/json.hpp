@@ -20,6 +20,9 @@ std::string to_json(const rapidjson::Value& v);
 // Parses text; on failure returns false and says where and why in error.
 bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& error);
 
+// A request body that must be a JSON object; error says what is wrong in words for a 400 reply.
+bool parse_json_object(std::string_view body, rapidjson::Document& doc, std::string& error);
+
 // {"error": message}
 std::string error_body(std::string_view message);
 

@@ -10,15 +10,7 @@ namespace offers {
 UserInputCheck check_user_body(std::string_view body) {
   UserInputCheck r;
   rapidjson::Document doc;
-  std::string error;
-  if (!parse_json(body, doc, error)) {
-    r.error = "body is not valid JSON: " + error;
-    return r;
-  }
-  if (!doc.IsObject()) {
-    r.error = "body must be a JSON object";
-    return r;
-  }
+  if (!parse_json_object(body, doc, r.error)) return r;
   const auto name = doc.FindMember("name");
   if (name == doc.MemberEnd() || !name->value.IsString()) {
     r.error = "name is required and must be a string";

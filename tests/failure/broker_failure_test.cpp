@@ -10,10 +10,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() {
-  const char* n = std::getenv("OFFERS_FAILURE_WRITES");
-  return n ? std::atoi(n) : 300;
-}
+int writes() { return Scenario::default_writes(); }
 
 int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 

@@ -16,10 +16,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() {
-  const char* n = std::getenv("OFFERS_FAILURE_WRITES");
-  return n ? std::atoi(n) : 300;
-}
+int writes() { return Scenario::default_writes(); }
 
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");

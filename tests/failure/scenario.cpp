@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 
@@ -38,6 +39,11 @@ const std::vector<std::string>& Scenario::subscribers() {
   return names;
 }
 
+int Scenario::default_writes() {
+  const char* n = std::getenv("OFFERS_FAILURE_WRITES");
+  return n != nullptr && std::atoi(n) > 0 ? std::atoi(n) : 300;
+}
+
 Scenario::Scenario(std::string name, Options options)
     : name_(std::move(name)), options_(std::move(options)) {
   if (options_.private_redis) redis_ = std::make_unique<PrivateRedis>(box_.vhost());
@@ -60,6 +66,12 @@ std::map<std::string, std::string> Scenario::env_for(const std::string& name) co
   env["RETRY_DELAYS"] = "100ms,200ms";
   env["AMQP_HEARTBEAT"] = "2";
   if (redis_) env["REDIS_URL"] = redis_->url(0);
+  if (options_.amqp_port != 0) {
+    std::string url = env["AMQP_URL"];
+    const std::string from = ":" + std::to_string(Infra::get().amqp_port) + "/";
+    url.replace(url.find(from), from.size(), ":" + std::to_string(options_.amqp_port) + "/");
+    env["AMQP_URL"] = url;
+  }
   if (name == options_.poison_subscriber) env["FAIL_ON_DESCRIPTION"] = "poison";
   if (auto it = options_.env.find(name); it != options_.env.end()) {
     for (const auto& [k, v] : it->second) env[k] = v;

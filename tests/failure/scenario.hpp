@@ -37,6 +37,7 @@ class Scenario {
     Options(int w = 300) : writes(w) {}  // NOLINT: implicit on purpose, Scenario(name, {n})
     int writes;
     int writes_per_second = 150;  // a steady stream, so faults land mid-stream
+    int amqp_port = 0;            // when set, the services reach the broker through this port
     // Extra environment per service ("special-offers", "loyalty", ...).
     std::map<std::string, std::map<std::string, std::string>> env;
     bool private_redis = false;
@@ -51,6 +52,8 @@ class Scenario {
   Service& service(const std::string& name) { return *services_.at(name); }
   PrivateRedis* redis() { return redis_.get(); }
   static const std::vector<std::string>& subscribers();
+  // Writes per scenario: OFFERS_FAILURE_WRITES, 300 by default (scripts/soak asks for more).
+  static int default_writes();
 
   void start_writes();
   // Waits until n writes have been acknowledged (or every write has).

@@ -5,22 +5,12 @@
 #include "shared/envelope.hpp"
 #include "shared/json.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace offers;
 using namespace offers::test;
 using namespace std::chrono_literals;
-
-namespace {
-
-rapidjson::Document json(const std::string& text) {
-  rapidjson::Document d;
-  std::string error;
-  if (!parse_json(text, d, error)) FAIL("not JSON: " << error << " in " << text);
-  return d;
-}
-
-}  // namespace
 
 TEST_CASE("POST /offers creates an offer and exactly the contract message reaches each queue",
           "[publisher]") {

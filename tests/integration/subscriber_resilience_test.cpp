@@ -7,6 +7,7 @@
 
 #include "shared/json.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace offers;
@@ -14,13 +15,6 @@ using namespace offers::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-rapidjson::Document json(const std::string& text) {
-  rapidjson::Document d;
-  std::string error;
-  if (!parse_json(text, d, error)) FAIL("not JSON: " << error << " in " << text);
-  return d;
-}
 
 void post_offers(Service& offers, int from, int to) {
   for (int i = from; i < to; ++i) {

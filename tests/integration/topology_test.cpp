@@ -8,6 +8,7 @@
 
 #include "shared/json.hpp"
 #include "tests/support/harness.hpp"
+#include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace offers;
@@ -15,13 +16,6 @@ using namespace offers::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-rapidjson::Document json(const std::string& text) {
-  rapidjson::Document d;
-  std::string error;
-  if (!parse_json(text, d, error)) FAIL("not JSON: " << error);
-  return d;
-}
 
 rapidjson::Document definitions() {
   std::ifstream in(source_path("rabbitmq/definitions.json"));
