@@ -116,3 +116,37 @@ stop_redis() {  # stop_redis DIR
   pid=$(cat "$1/redis.pid" 2>/dev/null || true)
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
 }
+
+# A throwaway RabbitMQ and Redis on free non-default ports with their own state folder, for
+# scripts/test and scripts/bench; stopped and removed on exit, whatever happens. Exports the
+# OFFERS_TEST_* variables the tests and the benchmark read.
+start_throwaway_servers() {
+  STATE=$(mktemp -d /tmp/offers-test.XXXXXX)
+  chmod 755 "$STATE"
+  mkdir -p "$STATE/logs"
+  NODE="offers-test-$$@localhost"
+  trap cleanup_throwaway_servers EXIT
+  trap 'exit 130' INT TERM
+  local amqp mgmt dist redis
+  amqp=$(free_port)
+  mgmt=$(free_port)
+  dist=$(free_port)
+  redis=$(free_port)
+  say "starting RabbitMQ on $amqp (management $mgmt) and Redis on $redis"
+  start_redis "$STATE/redis" "$redis"
+  start_rabbit "$STATE/rabbit" "$NODE" "$amqp" "$mgmt" "$dist" "$ROOT/rabbitmq/definitions.json"
+  export OFFERS_TEST_AMQP_PORT=$amqp OFFERS_TEST_MGMT_PORT=$mgmt OFFERS_TEST_REDIS_PORT=$redis
+  export OFFERS_TEST_RABBIT_NODE=$NODE OFFERS_TEST_STATE=$STATE OFFERS_TEST_RABBIT_DIR=$STATE/rabbit
+}
+
+cleanup_throwaway_servers() {
+  local rc=$?
+  stop_rabbit "$STATE/rabbit"
+  stop_redis "$STATE/redis"
+  if [ $rc -ne 0 ] && [ -d "$STATE/logs" ]; then
+    rm -rf "$ROOT/build/test-logs" && cp -r "$STATE/logs" "$ROOT/build/test-logs" || true
+    say "service logs kept in build/test-logs"
+  fi
+  rm -rf "$STATE"
+  exit $rc
+}

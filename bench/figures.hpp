@@ -1,0 +1,38 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace offers::bench {
+
+// Latency samples in microseconds.
+struct Percentiles {
+  double p50 = 0, p99 = 0, p999 = 0;
+  size_t count = 0;
+};
+Percentiles percentiles(std::vector<double> samples);
+
+// The figures of one run: printed as a table and written as JSON.
+class Report {
+ public:
+  void add(const std::string& section, const std::string& name, double value,
+           const std::string& unit);
+  void ratio(const std::string& name, double value, double target, bool higher_is_better);
+  std::string table() const;
+  std::string json(const std::string& machine) const;
+
+ private:
+  struct Row {
+    std::string section, name, unit;
+    double value;
+  };
+  struct Ratio {
+    std::string name;
+    double value, target;
+    bool higher_is_better;
+  };
+  std::vector<Row> rows_;
+  std::vector<Ratio> ratios_;
+};
+
+}  // namespace offers::bench

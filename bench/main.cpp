@@ -1,0 +1,351 @@
+// offers-bench: this system against the raw broker ceiling on the same machine, in one run.
+// Started by scripts/bench, which provides a throwaway broker and Redis (OFFERS_TEST_* variables).
+#include <rapidjson/document.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "bench/figures.hpp"
+#include "bench/raw_path.hpp"
+#include "shared/envelope.hpp"
+#include "shared/json.hpp"
+#include "shared/topology.hpp"
+#include "tests/support/harness.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace offers;
+using namespace offers::bench;
+using namespace offers::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Options {
+  long events = 20000;   // raw ceiling
+  long backlog = 20000;  // subscriber drain, per queue
+  long e2e = 5000;       // end-to-end writes
+  int clients = 8;       // concurrent HTTP clients
+  double rate = 1000;    // fixed-rate test, events/s
+  double seconds = 5;    // fixed-rate test length
+  int prefetch = 500;
+  std::string json_path;
+};
+
+AmqpEndpoint endpoint(const Sandbox& box) {
+  AmqpEndpoint ep;
+  ep.host = "127.0.0.1";
+  ep.port = Infra::get().amqp_port;
+  ep.vhost = box.vhost();
+  return ep;
+}
+
+void declare(Sandbox& box) {
+  auto c = box.connect_amqp();
+  declare_topology(*c, 1, QueueType::Classic, 20);
+}
+
+double applied(Service& s) { return metric(s, "deliveries_total{result=\"applied\"}"); }
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+std::string machine() {
+  std::string model = "unknown cpu";
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  utsname u{};
+  uname(&u);
+  return std::to_string(std::thread::hardware_concurrency()) + " cores, " + model + ", " +
+         std::to_string(sysconf(_SC_PHYS_PAGES) * sysconf(_SC_PAGE_SIZE) / (1 << 30)) + " GiB, " +
+         u.sysname + " " + u.release;
+}
+
+// Publish-to-applied latency (ms) for the notifications subscriber: the event's occurredAt
+// (stamped in the outbox write) to its notification's sentAt (stamped in the apply step).
+std::vector<double> notification_latencies_us(Service& publisher, Service& notifications, long n) {
+  std::map<std::string, std::string> occurred;
+  for (long start = 1; start <= n; start += 1000) {
+    rapidjson::Document page;
+    std::string error;
+    parse_json(
+        publisher
+            .get("/events?start=" + std::to_string(start) + "&end=" + std::to_string(start + 1000))
+            .body,
+        page, error);
+    for (const auto& e : page.GetArray()) {
+      occurred[message_id_for(e["sequenceNumber"].GetInt64())] = e["occurredAt"].GetString();
+    }
+  }
+  rapidjson::Document notes;
+  std::string error;
+  parse_json(notifications.get("/notifications?limit=10000").body, notes, error);
+  auto ms_of = [](const std::string& iso) {  // seconds within the day, millisecond precision
+    return (std::stoi(iso.substr(11, 2)) * 3600 + std::stoi(iso.substr(14, 2)) * 60) * 1000.0 +
+           std::stod(iso.substr(17, 6)) * 1000.0;
+  };
+  std::vector<double> out;
+  for (const auto& note : notes.GetArray()) {
+    auto it = occurred.find(note["messageId"].GetString());
+    if (it == occurred.end()) continue;
+    double d = ms_of(note["sentAt"].GetString()) - ms_of(it->second);
+    if (d < 0) d += 86400000.0;  // across midnight
+    out.push_back(d * 1000.0);
+  }
+  return out;
+}
+
+struct RawCeiling {
+  double publish_rate, delivery_rate;
+  Percentiles latency;
+};
+
+RawCeiling raw_path(long n, double rate, int prefetch) {
+  Sandbox box;
+  declare(box);
+  const auto ep = endpoint(box);
+  std::vector<Drain> drains(kSubscribers.size());
+  std::vector<std::thread> consumers;
+  for (size_t i = 0; i < kSubscribers.size(); ++i) {
+    consumers.emplace_back(
+        [&, i] { drains[i] = raw_consume(ep, std::string(kSubscribers[i]), n, prefetch); });
+  }
+  const double start = now_seconds();
+  const double publish_seconds = raw_publish(ep, n, 512, rate);
+  for (auto& t : consumers) t.join();
+  const double all_delivered = now_seconds() - start;
+  std::vector<double> latency;
+  for (auto& d : drains) latency.insert(latency.end(), d.latency_us.begin(), d.latency_us.end());
+  return {static_cast<double>(n) / publish_seconds, 3.0 * static_cast<double>(n) / all_delivered,
+          percentiles(latency)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--events")
+      o.events = std::stol(v);
+    else if (k == "--backlog")
+      o.backlog = std::stol(v);
+    else if (k == "--e2e")
+      o.e2e = std::stol(v);
+    else if (k == "--clients")
+      o.clients = std::stoi(v);
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--json")
+      o.json_path = v;
+    else {
+      std::fprintf(stderr,
+                   "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
+                   "[--rate R] [--seconds S] [--json FILE]\n");
+      return 2;
+    }
+  }
+  Report rep;
+
+  // 1. The raw ceiling.
+  std::fprintf(stderr, "raw ceiling: %ld events to 3 queues\n", o.events);
+  const RawCeiling raw = raw_path(o.events, 0, o.prefetch);
+  rep.add("raw ceiling (rabbitmq-c, no Redis)", "published and confirmed", raw.publish_rate,
+          "events/s");
+  rep.add("raw ceiling (rabbitmq-c, no Redis)", "deliveries (3 queues)", raw.delivery_rate,
+          "deliveries/s");
+  rep.add("raw ceiling (rabbitmq-c, no Redis)", "end-to-end latency p50", raw.latency.p50, "us");
+  rep.add("raw ceiling (rabbitmq-c, no Redis)", "end-to-end latency p99", raw.latency.p99, "us");
+
+  // 2. Draining a backlog: raw consumers, then the real subscribers, on the same backlog size.
+  std::fprintf(stderr, "drain: %ld events per queue\n", o.backlog);
+  double raw_drain = 0;
+  {
+    Sandbox box;
+    declare(box);
+    raw_publish(endpoint(box), o.backlog, 512, 0);
+    std::vector<Drain> drains(kSubscribers.size());
+    std::vector<std::thread> consumers;
+    for (size_t i = 0; i < kSubscribers.size(); ++i) {
+      consumers.emplace_back([&, i] {
+        drains[i] = raw_consume(endpoint(box), std::string(kSubscribers[i]), o.backlog, o.prefetch);
+      });
+    }
+    for (auto& t : consumers) t.join();
+    for (auto& d : drains) raw_drain += static_cast<double>(o.backlog) / d.seconds / 3.0;
+  }
+  rep.add("subscriber drain", "raw consumer, per queue", raw_drain, "events/s");
+  double slowest_drain = 1e18;
+  {
+    Sandbox box;
+    declare(box);
+    raw_publish(endpoint(box), o.backlog, 512, 0);
+    std::map<std::string, std::unique_ptr<Service>> subs;
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), {}, false);
+    std::map<std::string, double> first, done;
+    wait_until(
+        [&] {
+          const double t = now_seconds();
+          for (auto& [name, svc] : subs) {
+            if (done.count(name)) continue;
+            const double a = applied(*svc);
+            if (a > 0 && !first.count(name)) first[name] = t;
+            if (a >= static_cast<double>(o.backlog)) done[name] = t;
+          }
+          return done.size() == subs.size();
+        },
+        std::chrono::seconds(600), 10ms);
+    for (auto& [name, svc] : subs) {
+      const double rate = static_cast<double>(o.backlog) / (done[name] - first[name]);
+      slowest_drain = std::min(slowest_drain, rate);
+      rep.add("subscriber drain", name + ", exactly-once effects", rate, "events/s");
+      rep.add("subscriber drain", name + " peak memory",
+              static_cast<double>(peak_rss_kib(svc->process().pid())) / 1024.0, "MiB");
+    }
+  }
+
+  // 3. End to end: concurrent clients POST as fast as the system accepts.
+  std::fprintf(stderr, "end to end: %ld POSTs from %d clients\n", o.e2e, o.clients);
+  double applied_rate = 0;
+  {
+    Sandbox box;
+    auto publisher = box.start("special-offers");
+    std::map<std::string, std::unique_ptr<Service>> subs;
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s));
+    std::atomic<long> next{0};
+    std::mutex mu;
+    std::vector<double> rest_us;
+    const double start = now_seconds();
+    std::vector<std::thread> clients;
+    for (int c = 0; c < o.clients; ++c) {
+      clients.emplace_back([&] {
+        std::vector<double> mine;
+        while (next++ < o.e2e) {
+          const double t0 = now_seconds();
+          const auto r =
+              publisher->request("POST", "/offers", R"({"description":"Two coffees for one"})");
+          if (r.status == 201) mine.push_back((now_seconds() - t0) * 1e6);
+        }
+        std::lock_guard lock(mu);
+        rest_us.insert(rest_us.end(), mine.begin(), mine.end());
+      });
+    }
+    double max_lag = 0;
+    std::atomic<bool> writing{true};
+    std::thread lag_probe([&] {
+      wait_until(
+          [&] {
+            rapidjson::Document d;
+            std::string e;
+            if (parse_json(publisher->get("/readyz").body, d, e) && d.HasMember("outboxLag")) {
+              max_lag = std::max(max_lag, static_cast<double>(d["outboxLag"].GetInt64()));
+            }
+            return !writing.load();
+          },
+          std::chrono::seconds(600), 50ms);
+    });
+    for (auto& t : clients) t.join();
+    const double accepted = now_seconds() - start;
+    wait_until(
+        [&] {
+          for (auto& [name, svc] : subs) {
+            if (applied(*svc) < static_cast<double>(o.e2e)) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(600), 10ms);
+    const double all_applied = now_seconds() - start;
+    writing = false;
+    lag_probe.join();
+    const auto rest = percentiles(rest_us);
+    const auto p2a =
+        percentiles(notification_latencies_us(*publisher, *subs["notifications"], o.e2e));
+    applied_rate = static_cast<double>(o.e2e) / all_applied;
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "accepted writes",
+            static_cast<double>(rest.count) / accepted, "writes/s");
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "events applied by all three",
+            applied_rate, "events/s");
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "largest outbox lag seen",
+            max_lag, "events");
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "REST latency p50", rest.p50,
+            "us");
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "REST latency p99", rest.p99,
+            "us");
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+            "publish-to-applied p50 (ms clock)", p2a.p50, "us");
+    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+            "publish-to-applied p99 (ms clock)", p2a.p99, "us");
+  }
+
+  // 4. Latency at a fixed rate, the system and the raw path.
+  const long fixed_n = static_cast<long>(o.rate * o.seconds);
+  std::fprintf(stderr, "fixed rate: %.0f events/s for %.0f s\n", o.rate, o.seconds);
+  const RawCeiling raw_fixed = raw_path(fixed_n, o.rate, o.prefetch);
+  Percentiles system_fixed;
+  {
+    Sandbox box;
+    auto publisher = box.start("special-offers");
+    std::map<std::string, std::unique_ptr<Service>> subs;
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s));
+    const int threads = 4;
+    std::vector<std::thread> clients;
+    const double start = now_seconds();
+    for (int c = 0; c < threads; ++c) {
+      clients.emplace_back([&, c] {
+        for (long i = c; i < fixed_n; i += threads) {
+          const double due = start + static_cast<double>(i) / o.rate;
+          wait_until([&] { return now_seconds() >= due; }, std::chrono::seconds(60), 0ms);
+          publisher->request("POST", "/offers", R"({"description":"Two coffees for one"})");
+        }
+      });
+    }
+    for (auto& t : clients) t.join();
+    wait_until(
+        [&] {
+          for (auto& [name, svc] : subs) {
+            if (applied(*svc) < static_cast<double>(fixed_n)) return false;
+          }
+          return true;
+        },
+        std::chrono::seconds(600), 10ms);
+    system_fixed =
+        percentiles(notification_latencies_us(*publisher, *subs["notifications"], fixed_n));
+  }
+  const std::string fixed = "latency at " + std::to_string(static_cast<int>(o.rate)) + " events/s";
+  rep.add(fixed, "raw path p50", raw_fixed.latency.p50, "us");
+  rep.add(fixed, "raw path p99", raw_fixed.latency.p99, "us");
+  rep.add(fixed, "raw path p99.9", raw_fixed.latency.p999, "us");
+  rep.add(fixed, "system publish-to-applied p50 (ms clock)", system_fixed.p50, "us");
+  rep.add(fixed, "system publish-to-applied p99 (ms clock)", system_fixed.p99, "us");
+  rep.add(fixed, "system publish-to-applied p99.9 (ms clock)", system_fixed.p999, "us");
+
+  rep.ratio("slowest subscriber drain / raw drain", slowest_drain / raw_drain, 0.70, true);
+  rep.ratio("end-to-end applied / raw confirmed publish", applied_rate / raw.publish_rate, 0.50,
+            true);
+  rep.ratio("system p99 / raw p99 at fixed rate",
+            system_fixed.p99 / std::max(1.0, raw_fixed.latency.p99), 3.0, false);
+
+  const std::string m = machine();
+  std::printf("offers-bench on %s\n%s", m.c_str(), rep.table().c_str());
+  if (!o.json_path.empty()) std::ofstream(o.json_path) << rep.json(m);
+  return 0;
+}
