@@ -35,6 +35,8 @@ struct Options {
   double seconds = 5;    // fixed-rate test length
   int prefetch = 500;
   std::string json_path;
+  std::string sections = "raw,drain,e2e,fixed";
+  bool run(const std::string& section) const { return sections.find(section) != std::string::npos; }
 };
 
 AmqpEndpoint endpoint(const Sandbox& box) {
@@ -157,10 +159,12 @@ int main(int argc, char** argv) {
       o.seconds = std::stod(v);
     else if (k == "--json")
       o.json_path = v;
+    else if (k == "--sections")
+      o.sections = v;
     else {
       std::fprintf(stderr,
                    "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
-                   "[--rate R] [--seconds S] [--json FILE]\n");
+                   "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed]\n");
       return 2;
     }
   }
@@ -168,7 +172,8 @@ int main(int argc, char** argv) {
 
   // 1. The raw ceiling.
   std::fprintf(stderr, "raw ceiling: %ld events to 3 queues\n", o.events);
-  const RawCeiling raw = raw_path(o.events, 0, o.prefetch);
+  RawCeiling raw{0, 0, {}};
+  if (o.run("raw")) raw = raw_path(o.events, 0, o.prefetch);
   rep.add("raw ceiling (rabbitmq-c, no Redis)", "published and confirmed", raw.publish_rate,
           "events/s");
   rep.add("raw ceiling (rabbitmq-c, no Redis)", "deliveries (3 queues)", raw.delivery_rate,
@@ -179,7 +184,7 @@ int main(int argc, char** argv) {
   // 2. Draining a backlog: raw consumers, then the real subscribers, on the same backlog size.
   std::fprintf(stderr, "drain: %ld events per queue\n", o.backlog);
   double raw_drain = 0;
-  {
+  if (o.run("drain")) {
     Sandbox box;
     declare(box);
     raw_publish(endpoint(box), o.backlog, 512, 0);
@@ -195,7 +200,7 @@ int main(int argc, char** argv) {
   }
   rep.add("subscriber drain", "raw consumer, per queue", raw_drain, "events/s");
   double slowest_drain = 1e18;
-  {
+  if (o.run("drain")) {
     Sandbox box;
     declare(box);
     raw_publish(endpoint(box), o.backlog, 512, 0);
@@ -226,7 +231,7 @@ int main(int argc, char** argv) {
   // 3. End to end: concurrent clients POST as fast as the system accepts.
   std::fprintf(stderr, "end to end: %ld POSTs from %d clients\n", o.e2e, o.clients);
   double applied_rate = 0;
-  {
+  if (o.run("e2e")) {
     Sandbox box;
     auto publisher = box.start("special-offers");
     std::map<std::string, std::unique_ptr<Service>> subs;
@@ -299,9 +304,10 @@ int main(int argc, char** argv) {
   // 4. Latency at a fixed rate, the system and the raw path.
   const long fixed_n = static_cast<long>(o.rate * o.seconds);
   std::fprintf(stderr, "fixed rate: %.0f events/s for %.0f s\n", o.rate, o.seconds);
-  const RawCeiling raw_fixed = raw_path(fixed_n, o.rate, o.prefetch);
+  RawCeiling raw_fixed{0, 0, {}};
+  if (o.run("fixed")) raw_fixed = raw_path(fixed_n, o.rate, o.prefetch);
   Percentiles system_fixed;
-  {
+  if (o.run("fixed")) {
     Sandbox box;
     auto publisher = box.start("special-offers");
     std::map<std::string, std::unique_ptr<Service>> subs;
