@@ -11,7 +11,6 @@ COPY shared shared
 COPY publisher publisher
 COPY subscribers subscribers
 COPY tools tools
-COPY tests tests
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DOFFERS_TESTS=OFF -DOFFERS_FAULT_POINTS=OFF \
  && cmake --build /build -j"$(nproc)"
 

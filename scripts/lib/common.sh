@@ -29,11 +29,12 @@ build() {  # build [ON|OFF]: warnings as errors; without it, the build folder's 
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# A port nobody listens on, away from the defaults.
+# A port nobody listens on, away from the defaults and below the kernel's ephemeral range, so no
+# outgoing connection takes it before the server binds it.
 free_port() {
   local p i
   for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((20000 + RANDOM % 12000))
     if ! port_in_use "$p" && [[ " ${TAKEN_PORTS:-} " != *" $p "* ]]; then
       TAKEN_PORTS="${TAKEN_PORTS:-} $p"
       echo "$p"
@@ -48,6 +49,15 @@ wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
   shift 2
   until "$@" >/dev/null 2>&1; do
     [ $SECONDS -ge $deadline ] && die "timed out waiting for $what"
+    sleep 0.2
+  done
+}
+
+wait_until_quiet() {  # like wait_until, but returns 1 instead of exiting
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -ge $deadline ] && return 1
     sleep 0.2
   done
 }
@@ -108,7 +118,10 @@ start_redis() {  # start_redis DIR PORT
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync always \
     --save "" --databases 4096 --daemonize yes --pidfile "$dir/redis.pid" \
     --logfile "$dir/redis.log" >/dev/null
-  wait_until 30 "Redis on port $port" redis-cli -p "$port" ping
+  if ! wait_until_quiet 30 redis-cli -p "$port" ping; then
+    cat "$dir/redis.log" >&2 2>/dev/null || true
+    die "timed out waiting for Redis on port $port"
+  fi
 }
 
 stop_redis() {  # stop_redis DIR
