@@ -24,6 +24,9 @@ class EventHandler {
   // Lua that defines `local function apply()`, returning 'applied', 'stale' or 'ignored'.
   // Its keys start at KEYS[2] and its arguments at ARGV[2] (KEYS[1] and ARGV[1] are the dedupe
   // key and its TTL). It must check everything before its first write: Redis does not roll back.
+  // For order-dependent effects it can call moves_forward(seq_key, stale_key, id, seq): false
+  // (and the stale count raised) when an event for that offer with this or a later sequence
+  // number was already applied, else true with seq recorded.
   virtual const std::string& apply_script() const = 0;
   virtual Effect effect(const Event& event, const std::string& message_id) = 0;
 };

@@ -9,11 +9,7 @@ const std::string& LoyaltyHandler::apply_script() const {
 local function apply()
   local kind, id, seq = ARGV[2], ARGV[3], tonumber(ARGV[4])
   if kind == 'unknown' then return 'ignored' end
-  if seq <= tonumber(redis.call('HGET', KEYS[3], id) or '0') then
-    redis.call('INCR', KEYS[4])
-    return 'stale'
-  end
-  redis.call('HSET', KEYS[3], id, seq)
+  if not moves_forward(KEYS[3], KEYS[4], id, seq) then return 'stale' end
   if kind == 'removed' then
     redis.call('HDEL', KEYS[2], id)
   else

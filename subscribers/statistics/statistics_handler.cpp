@@ -15,11 +15,7 @@ local function apply()
     return 'ignored'
   end
   redis.call('HINCRBY', KEYS[2], name, 1)
-  if seq <= tonumber(redis.call('HGET', KEYS[4], id) or '0') then
-    redis.call('INCR', KEYS[7])
-    return 'stale'
-  end
-  redis.call('HSET', KEYS[4], id, seq)
+  if not moves_forward(KEYS[4], KEYS[7], id, seq) then return 'stale' end
   if kind == 'removed' then
     redis.call('SREM', KEYS[3], id)
   else

@@ -12,6 +12,9 @@ struct HttpResponse {
   std::string header(const std::string& name) const;
 };
 
+// A TCP connection to 127.0.0.1:port, or -1.
+int connect_loopback(int port);
+
 // A blocking HTTP/1.1 client for tests: one request per connection to 127.0.0.1.
 HttpResponse http_request(int port, const std::string& method, const std::string& path,
                           const std::string& body = "",

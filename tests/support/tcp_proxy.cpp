@@ -8,23 +8,11 @@
 
 #include <stdexcept>
 
+#include "tests/support/http_client.hpp"
 #include "tests/support/wait.hpp"
 
 namespace offers::test {
 namespace {
-
-int connect_local(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool write_all(int fd, const char* data, size_t len) {
   while (len > 0) {
@@ -118,7 +106,7 @@ void TcpProxy::run() {
     if (fds[0].revents & POLLIN) {
       const int client = accept(listen_fd_, nullptr, nullptr);
       if (client >= 0) {
-        const int upstream = connect_local(target_port_);
+        const int upstream = connect_loopback(target_port_);
         if (upstream < 0) {
           close(client);
         } else {
