@@ -298,3 +298,32 @@ TEST_CASE("a subscriber with a bad setting exits with code 2 naming it", "[subsc
     CHECK_THAT(p.log(), Catch::Contains("RETRY_DELAYS"));
   }
 }
+
+TEST_CASE("with QUEUE_TYPE=quorum the topology is quorum and retries and dead letters still work",
+          "[subscribers][quorum]") {
+  const std::map<std::string, std::string> quorum{{"QUEUE_TYPE", "quorum"},
+                                                  {"DELIVERY_LIMIT", "5"}};
+  auto failing = quorum;
+  failing["FAIL_ON_DESCRIPTION"] = "poison";
+  failing["RETRY_DELAYS"] = "100ms,200ms";
+  System sys({{"special-offers", quorum},
+              {"loyalty", failing},
+              {"notifications", quorum},
+              {"statistics", quorum}});
+  for (const std::string q : {"loyalty", "loyalty.retry", "loyalty.dlq", "statistics"}) {
+    INFO(q);
+    const auto info =
+        json(sys.box.management("GET", "/api/queues/" + sys.box.vhost() + "/" + q).body);
+    CHECK(std::string(info["type"].GetString()) == "quorum");
+  }
+  const auto main =
+      json(sys.box.management("GET", "/api/queues/" + sys.box.vhost() + "/loyalty").body);
+  CHECK(main["arguments"]["x-delivery-limit"].GetInt() == 5);
+  REQUIRE(sys.offers->request("POST", "/offers", R"({"description":"poison"})").status == 201);
+  REQUIRE(sys.offers->request("POST", "/offers", R"({"description":"fine"})").status == 201);
+  REQUIRE(wait_until([&] { return sys.box.queue_depth("loyalty.dlq") == 1; }, 30s));
+  CHECK(settled(*sys.loyalty, "retried") == 2);
+  CHECK(sys.loyalty->get("/offers").body == R"([{"id":2,"description":"fine"}])");
+  for (Service* s : {sys.notifications.get(), sys.statistics.get()}) REQUIRE(wait_settled(*s, 2));
+  CHECK(stat(*sys.statistics, "activeOffers") == 2);
+}
