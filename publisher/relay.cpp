@@ -49,14 +49,10 @@ void Relay::start() {
   tick_.start(1000, 1000, [this] { pump(); });
 }
 
-Relay::Status Relay::status() const {
-  return Status{connected_.load(), blocked_flag_.load(), confirmed_.load(), published_.load(),
-                outbox_len_.load()};
-}
+Relay::Status Relay::status() const { return Status{connected_.load(), blocked_flag_.load()}; }
 
 void Relay::update_gauges() {
-  confirmed_.store(cursor_ < 0 ? 0 : cursor_);
-  lag_.set(static_cast<double>(outbox_len_.load() - confirmed_.load()));
+  lag_.set(static_cast<double>(outbox_len_ - std::max<int64_t>(cursor_, 0)));
 }
 
 void Relay::load_cursor() {
@@ -80,7 +76,7 @@ void Relay::on_connected(AmqpConnection& conn) {
   blocked_ = false;
   fetching_ = false;
   if (cursor_ >= 0) {
-    if (published_.load() > cursor_) republished_total_.inc(published_.load() - cursor_);
+    if (published_ > cursor_) republished_total_.inc(static_cast<uint64_t>(published_ - cursor_));
     next_ = cursor_ + 1;
   }
   connected_ = true;
@@ -156,7 +152,7 @@ void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* me
       conn->publish(kChannel, kExchange, "", true, p, bodies[i]);
       fault_point("after_publish");
       inflight_.push_back({next_tag_++, next_, false});
-      if (next_ > published_.load()) {
+      if (next_ > published_) {
         published_ = next_;
         published_total_.inc();
       }

@@ -37,9 +37,6 @@ class Relay : private AmqpClient::Handler {
   struct Status {
     bool broker_connected;
     bool broker_blocked;
-    int64_t confirmed;   // the cursor
-    int64_t published;   // highest sequence number handed to the broker
-    int64_t outbox_len;  // events in the log
   };
   Status status() const;
 
@@ -82,9 +79,8 @@ class Relay : private AmqpClient::Handler {
 
   std::atomic<bool> connected_{false};
   std::atomic<bool> blocked_flag_{false};
-  std::atomic<int64_t> confirmed_{0};
-  std::atomic<int64_t> published_{0};
-  std::atomic<int64_t> outbox_len_{0};
+  int64_t published_ = 0;   // highest sequence number ever handed to the broker
+  int64_t outbox_len_ = 0;  // events in the log, as last read
 
   Counter& published_total_;
   Counter& confirmed_total_;

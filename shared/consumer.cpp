@@ -38,7 +38,6 @@ Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::str
       redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }),
       flush_timer_(loop),
       stop_timer_(loop),
-      metrics_(metrics),
       received_(
           metrics.counter("deliveries_received_total", "Deliveries received from the broker")),
       applied_(deliveries(metrics, "applied")),
@@ -172,27 +171,34 @@ void Consumer::handle(std::shared_ptr<Message> m) {
     fail_delivery(*m, ex.what());
     return;
   }
-  apply(std::move(m), effect, false);
+  apply(std::move(m), effect);
 }
 
-void Consumer::apply(std::shared_ptr<Message> m, const Effect& effect, bool use_eval) {
-  std::vector<std::string> argv;
-  argv.reserve(4 + effect.keys.size() + effect.args.size());
-  argv.push_back(use_eval ? "EVAL" : "EVALSHA");
-  argv.push_back(use_eval ? script_ : script_sha_);
-  argv.push_back(std::to_string(1 + effect.keys.size()));
-  argv.push_back(processed_key(name_, *m->props.message_id));
-  argv.insert(argv.end(), effect.keys.begin(), effect.keys.end());
-  argv.push_back(std::to_string(settings_.dedupe_ttl.count()));
-  argv.insert(argv.end(), effect.args.begin(), effect.args.end());
+void Consumer::apply(std::shared_ptr<Message> m, const Effect& effect) {
+  auto argv = std::make_shared<std::vector<std::string>>();
+  argv->reserve(5 + effect.keys.size() + effect.args.size());
+  argv->push_back("EVALSHA");
+  argv->push_back(script_sha_);
+  argv->push_back(std::to_string(1 + effect.keys.size()));
+  argv->push_back(processed_key(name_, *m->props.message_id));
+  argv->insert(argv->end(), effect.keys.begin(), effect.keys.end());
+  argv->push_back(std::to_string(settings_.dedupe_ttl.count()));
+  argv->insert(argv->end(), effect.args.begin(), effect.args.end());
+  run_apply(std::move(m), std::move(argv));
+}
+
+void Consumer::run_apply(std::shared_ptr<Message> m,
+                         std::shared_ptr<std::vector<std::string>> argv) {
   const uint64_t session = session_;
-  redis_.command(argv, [this, m, effect, session](redisReply* r) {
+  redis_.command(*argv, [this, m, argv, session](redisReply* r) {
     if (session != session_) return;  // the delivery went back to the queue
     if (r == nullptr) return;         // Redis is gone: nothing is acknowledged
     if (r->type == REDIS_REPLY_ERROR) {
       const std::string error(r->str, r->len);
       if (error.rfind("NOSCRIPT", 0) == 0) {
-        apply(m, effect, true);
+        (*argv)[0] = "EVAL";  // Redis lost its script cache (a restart): send the text once
+        (*argv)[1] = script_;
+        run_apply(m, argv);
       } else {
         fail_delivery(*m, "redis: " + error);
       }

@@ -69,7 +69,8 @@ class Consumer : private AmqpClient::Handler {
   void start_consuming();
   void stop_consuming();
   void handle(std::shared_ptr<Message> message);
-  void apply(std::shared_ptr<Message> message, const Effect& effect, bool use_eval);
+  void apply(std::shared_ptr<Message> message, const Effect& effect);
+  void run_apply(std::shared_ptr<Message> message, std::shared_ptr<std::vector<std::string>> argv);
   void fail_delivery(const Message& message, const std::string& error);
   void reject(uint64_t tag, const std::string& why, const Message& message);
   void settle(uint64_t tag);
@@ -105,7 +106,6 @@ class Consumer : private AmqpClient::Handler {
   std::atomic<bool> consuming_{false};
   std::atomic<bool> redis_up_{false};
 
-  Metrics& metrics_;
   Counter& received_;
   Counter& applied_;
   Counter& duplicate_;
