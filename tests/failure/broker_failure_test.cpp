@@ -14,10 +14,6 @@ int writes() { return Scenario::default_writes(); }
 
 int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
-int rabbitmqctl(const std::string& args) {
-  return run("rabbitmqctl -q -n " + Infra::get().rabbit_node + " " + args);
-}
-
 int broker(const std::string& action) {
   return run("bash " + source_path("scripts/lib/broker.sh") + " " + action);
 }

@@ -11,12 +11,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int rabbitmqctl(const std::string& args) {
-  const std::string cmd =
-      "rabbitmqctl -q -n " + Infra::get().rabbit_node + " " + args + " >/dev/null 2>&1";
-  return std::system(cmd.c_str());
-}
-
 // Restarts the broker application whatever happens in the test body.
 struct AppRestarter {
   ~AppRestarter() { rabbitmqctl("start_app"); }

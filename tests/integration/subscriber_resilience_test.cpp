@@ -111,17 +111,8 @@ TEST_CASE("a subscriber reconnects by itself after the broker closes its connect
               std::string(props["connection_name"].GetString()) != "loyalty") {
             continue;
           }
-          std::string encoded;
-          for (char ch : std::string(c["name"].GetString())) {
-            if (isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-') {
-              encoded += ch;
-            } else {
-              char buf[4];
-              std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(ch));
-              encoded += buf;
-            }
-          }
-          closed += box.management("DELETE", "/api/connections/" + encoded).status == 204;
+          const std::string name = c["name"].GetString();
+          closed += box.management("DELETE", "/api/connections/" + url_encode(name)).status == 204;
         }
         return closed > 0;
       },

@@ -51,13 +51,11 @@ std::set<std::string> bindings(const rapidjson::Value& list) {
   return out;
 }
 
-std::string encoded(const std::string& vhost) { return vhost == "/" ? "%2F" : vhost; }
-
 void check_vhost_matches_definitions(Sandbox& box, const std::string& vhost) {
   const auto defs = definitions();
-  const auto queues = json(box.management("GET", "/api/queues/" + encoded(vhost)).body);
-  const auto exchanges = json(box.management("GET", "/api/exchanges/" + encoded(vhost)).body);
-  const auto binds = json(box.management("GET", "/api/bindings/" + encoded(vhost)).body);
+  const auto queues = json(box.management("GET", "/api/queues/" + url_encode(vhost)).body);
+  const auto exchanges = json(box.management("GET", "/api/exchanges/" + url_encode(vhost)).body);
+  const auto binds = json(box.management("GET", "/api/bindings/" + url_encode(vhost)).body);
   CHECK(describe(queues, true) == describe(defs["queues"], true));
   CHECK(describe(exchanges, false) == describe(defs["exchanges"], false));
   CHECK(bindings(binds) == bindings(defs["bindings"]));

@@ -37,6 +37,21 @@ std::string need_env(const char* name) {
   return v;
 }
 
+}  // namespace
+
+const Infra& Infra::get() {
+  static const Infra infra = [] {
+    Infra i;
+    i.amqp_port = std::stoi(need_env("OFFERS_TEST_AMQP_PORT"));
+    i.mgmt_port = std::stoi(need_env("OFFERS_TEST_MGMT_PORT"));
+    i.redis_port = std::stoi(need_env("OFFERS_TEST_REDIS_PORT"));
+    i.rabbit_node = need_env("OFFERS_TEST_RABBIT_NODE");
+    i.state_dir = need_env("OFFERS_TEST_STATE");
+    return i;
+  }();
+  return infra;
+}
+
 std::string url_encode(const std::string& s) {
   std::string out;
   char buf[4];
@@ -51,19 +66,10 @@ std::string url_encode(const std::string& s) {
   return out;
 }
 
-}  // namespace
-
-const Infra& Infra::get() {
-  static const Infra infra = [] {
-    Infra i;
-    i.amqp_port = std::stoi(need_env("OFFERS_TEST_AMQP_PORT"));
-    i.mgmt_port = std::stoi(need_env("OFFERS_TEST_MGMT_PORT"));
-    i.redis_port = std::stoi(need_env("OFFERS_TEST_REDIS_PORT"));
-    i.rabbit_node = need_env("OFFERS_TEST_RABBIT_NODE");
-    i.state_dir = need_env("OFFERS_TEST_STATE");
-    return i;
-  }();
-  return infra;
+int rabbitmqctl(const std::string& args) {
+  const std::string cmd =
+      "rabbitmqctl -q -n " + Infra::get().rabbit_node + " " + args + " >/dev/null 2>&1";
+  return std::system(cmd.c_str());
 }
 
 std::string bin_path(const std::string& name) {

@@ -25,6 +25,10 @@ struct Infra {
 };
 
 std::string bin_path(const std::string& name);
+// Percent-encodes a path segment for the management API (vhost and connection names).
+std::string url_encode(const std::string& s);
+// rabbitmqctl against the throwaway node, quietly; returns the exit status.
+int rabbitmqctl(const std::string& args);
 std::string source_path(const std::string& relative);
 int free_tcp_port();
 
