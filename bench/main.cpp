@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "bench/cpu_usage.hpp"
 #include "bench/figures.hpp"
 #include "bench/raw_path.hpp"
 #include "shared/envelope.hpp"
@@ -53,6 +54,25 @@ void declare(Sandbox& box) {
 }
 
 double applied(Service& s) { return metric(s, "deliveries_total{result=\"applied\"}"); }
+
+// The broker and Redis started by scripts/bench, watched for CPU.
+CpuUsage servers_cpu() {
+  CpuUsage cpu;
+  cpu.watch("broker", pid_in_file(Infra::get().state_dir + "/rabbit/rabbit.pid"));
+  cpu.watch("Redis", pid_in_file(Infra::get().state_dir + "/redis/redis.pid"));
+  return cpu;
+}
+
+// Microseconds of CPU per delivery for each watched process, and the cores busy in all.
+void add_cpu(Report& rep, const std::string& section, const CpuUsage& cpu, double deliveries,
+             double seconds) {
+  double total = 0;
+  for (const auto& [name, used] : cpu.since_start()) {
+    rep.add(section, name + " CPU per delivery", used / deliveries * 1e6, "us");
+    total += used;
+  }
+  rep.add(section, "cores busy", total / seconds, "cores");
+}
 
 long peak_rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -190,6 +210,10 @@ int main(int argc, char** argv) {
     Sandbox box;
     declare(box);
     raw_publish(endpoint(box), o.backlog, 512, 0);
+    CpuUsage cpu = servers_cpu();
+    cpu.watch("raw consumers", getpid());
+    cpu.start();
+    const double started = now_seconds();
     std::vector<Drain> drains(kSubscribers.size());
     std::vector<std::thread> consumers;
     for (size_t i = 0; i < kSubscribers.size(); ++i) {
@@ -198,17 +222,25 @@ int main(int argc, char** argv) {
       });
     }
     for (auto& t : consumers) t.join();
+    const double seconds = now_seconds() - started;
     for (auto& d : drains) raw_drain += static_cast<double>(o.backlog) / d.seconds / 3.0;
+    rep.add("subscriber drain", "raw consumer, per queue", raw_drain, "events/s");
+    add_cpu(rep, "where the CPU goes: raw drain", cpu, 3.0 * static_cast<double>(o.backlog),
+            seconds);
   }
-  rep.add("subscriber drain", "raw consumer, per queue", raw_drain, "events/s");
   double slowest_drain = 1e18;
   if (o.run("drain")) {
     Sandbox box;
     declare(box);
     raw_publish(endpoint(box), o.backlog, 512, 0);
     std::map<std::string, std::unique_ptr<Service>> subs;
+    CpuUsage cpu = servers_cpu();
+    cpu.start();
     const double started = now_seconds();
-    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), {}, false);
+    for (auto s : kSubscribers) {
+      subs[std::string(s)] = box.start(std::string(s), {}, false);
+      cpu.watch(std::string(s), subs[std::string(s)]->process().pid());
+    }
     std::map<std::string, double> first, done;
     wait_until(
         [&] {
@@ -222,6 +254,8 @@ int main(int argc, char** argv) {
           return done.size() == subs.size();
         },
         std::chrono::seconds(600), 50ms);
+    add_cpu(rep, "where the CPU goes: subscriber drain", cpu, 3.0 * static_cast<double>(o.backlog),
+            now_seconds() - started);
     for (auto& [name, svc] : subs) {
       // From the first applied event seen; a backlog drained within one poll counts from start-up.
       const double from = done[name] > first[name] ? first[name] : started;

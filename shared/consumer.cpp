@@ -3,6 +3,8 @@
 #include <amqp_framing.h>
 
 #include <cstring>
+#include <iterator>
+#include <string_view>
 
 #include "shared/fault_points.hpp"
 #include "shared/log.hpp"
@@ -12,6 +14,9 @@ namespace offers {
 namespace {
 
 constexpr uint16_t kPublishChannel = 1;
+// Events per script call: large enough to amortise the call, small enough that one call does not
+// hold Redis for long.
+constexpr size_t kMaxBatch = 128;
 
 std::string processed_key(const std::string& subscriber, const std::string& message_id) {
   return "processed:" + subscriber + ":" + message_id;
@@ -36,6 +41,7 @@ Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::str
       script_sha_(script_sha1(script_)),
       amqp_(loop, settings.common, subscriber, *this),
       redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }),
+      batch_timer_(loop),
       flush_timer_(loop),
       stop_timer_(loop),
       received_(
@@ -84,6 +90,7 @@ void Consumer::on_connected(AmqpConnection& conn) {
 void Consumer::on_disconnected(const std::string&) {
   ++session_;
   consume_channel_ = 0;
+  discard_batch();
   in_flight_.clear();
   confirms_.clear();
   in_flight_gauge_.set(0);
@@ -108,6 +115,7 @@ void Consumer::start_consuming() {
   }
   ++session_;
   consume_channel_ = channel;
+  discard_batch();
   in_flight_.clear();
   consuming_ = true;
   log_info("consuming",
@@ -123,6 +131,7 @@ void Consumer::stop_consuming() {
   consume_channel_ = 0;
   consuming_ = false;
   ++session_;
+  discard_batch();
   in_flight_.clear();
   in_flight_gauge_.set(0);
   // Closing the channel hands every unacknowledged delivery back to the queue.
@@ -145,18 +154,18 @@ void Consumer::on_message(Message&& message) {
   if (message.channel != consume_channel_ || consume_channel_ == 0 || stopping_) return;
   in_flight_[message.delivery_tag] = InFlight{false, std::chrono::steady_clock::now()};
   in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
-  handle(std::make_shared<Message>(std::move(message)));
+  handle(std::move(message));
 }
 
-void Consumer::handle(std::shared_ptr<Message> m) {
+void Consumer::handle(Message&& m) {
   fault_point("after_delivery");
-  if (!m->props.message_id || m->props.message_id->empty()) {
-    reject(m->delivery_tag, "message has no message_id", *m);
+  if (!m.props.message_id || m.props.message_id->empty()) {
+    reject(m.delivery_tag, "message has no message_id", m);
     return;
   }
-  EventParse parsed = parse_event(m->body);
+  EventParse parsed = parse_event(m.body);
   if (!parsed.event) {
-    reject(m->delivery_tag, parsed.error, *m);
+    reject(m.delivery_tag, parsed.error, m);
     return;
   }
   Effect effect;
@@ -166,59 +175,102 @@ void Consumer::handle(std::shared_ptr<Message> m) {
         e.offer.description.find(settings_.fail_on_description) != std::string::npos) {
       throw std::runtime_error("handler failure injected by FAIL_ON_DESCRIPTION");
     }
-    effect = handler_.effect(e, *m->props.message_id);
+    effect = handler_.effect(e, *m.props.message_id);
   } catch (const std::exception& ex) {
-    fail_delivery(*m, ex.what());
+    fail_delivery(m, ex.what());
     return;
   }
-  apply(std::move(m), effect);
+  add_to_batch(std::move(m), effect);
 }
 
-void Consumer::apply(std::shared_ptr<Message> m, const Effect& effect) {
-  auto argv = std::make_shared<std::vector<std::string>>();
-  argv->reserve(5 + effect.keys.size() + effect.args.size());
-  argv->push_back("EVALSHA");
-  argv->push_back(script_sha_);
-  argv->push_back(std::to_string(1 + effect.keys.size()));
-  argv->push_back(processed_key(name_, *m->props.message_id));
-  argv->insert(argv->end(), effect.keys.begin(), effect.keys.end());
-  argv->push_back(std::to_string(settings_.dedupe_ttl.count()));
-  argv->insert(argv->end(), effect.args.begin(), effect.args.end());
-  run_apply(std::move(m), std::move(argv));
+void Consumer::add_to_batch(Message&& m, const Effect& effect) {
+  batch_keys_.push_back(processed_key(name_, *m.props.message_id));
+  batch_keys_.insert(batch_keys_.end(), effect.keys.begin(), effect.keys.end());
+  batch_args_.push_back(std::to_string(effect.keys.size()));
+  batch_args_.push_back(std::to_string(effect.args.size()));
+  batch_args_.insert(batch_args_.end(), effect.args.begin(), effect.args.end());
+  batch_.push_back(std::move(m));
+  if (batch_.size() >= kMaxBatch) {
+    send_batch();
+  } else if (!batch_scheduled_) {
+    batch_scheduled_ = true;
+    // A zero timer runs after this loop iteration's I/O: every delivery read in one go is in it.
+    batch_timer_.start(0, 0, [this] {
+      batch_scheduled_ = false;
+      send_batch();
+    });
+  }
 }
 
-void Consumer::run_apply(std::shared_ptr<Message> m,
-                         std::shared_ptr<std::vector<std::string>> argv) {
+void Consumer::send_batch() {
+  if (batch_.empty()) return;
+  auto b = std::make_shared<Batch>();
+  b->argv.reserve(4 + batch_keys_.size() + batch_args_.size());
+  b->argv.push_back("EVALSHA");
+  b->argv.push_back(script_sha_);
+  b->argv.push_back(std::to_string(batch_keys_.size()));
+  std::move(batch_keys_.begin(), batch_keys_.end(), std::back_inserter(b->argv));
+  b->argv.push_back(std::to_string(settings_.dedupe_ttl.count()));
+  std::move(batch_args_.begin(), batch_args_.end(), std::back_inserter(b->argv));
+  b->messages = std::move(batch_);
+  discard_batch();
+  run_apply(std::move(b));
+}
+
+void Consumer::discard_batch() {
+  batch_.clear();
+  batch_keys_.clear();
+  batch_args_.clear();
+}
+
+void Consumer::run_apply(std::shared_ptr<Batch> b) {
   const uint64_t session = session_;
-  redis_.command(*argv, [this, m, argv, session](redisReply* r) {
-    if (session != session_) return;  // the delivery went back to the queue
+  redis_.command(b->argv, [this, b, session](redisReply* r) {
+    if (session != session_) return;  // the deliveries went back to the queue
     if (r == nullptr) return;         // Redis is gone: nothing is acknowledged
+    std::string error;
     if (r->type == REDIS_REPLY_ERROR) {
-      const std::string error(r->str, r->len);
+      error.assign(r->str, r->len);
       if (error.rfind("NOSCRIPT", 0) == 0) {
-        (*argv)[0] = "EVAL";  // Redis lost its script cache (a restart): send the text once
-        (*argv)[1] = script_;
-        run_apply(m, argv);
-      } else {
-        fail_delivery(*m, "redis: " + error);
+        b->argv[0] = "EVAL";  // Redis lost its script cache (a restart): send the text once
+        b->argv[1] = script_;
+        run_apply(b);
+        return;
       }
-      return;
+    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != b->messages.size()) {
+      error = "unexpected reply to the apply script";
     }
-    fault_point("after_redis");
-    const std::string result = r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
-                                   ? std::string(r->str, r->len)
-                                   : "";
-    if (result == "applied") {
-      applied_.inc();
-    } else if (result == "duplicate") {
-      duplicate_.inc();
-    } else if (result == "stale") {
-      stale_.inc();
-    } else if (result == "ignored") {
-      ignored_.inc();
+    for (size_t i = 0; i < b->messages.size(); ++i) {
+      if (error.empty()) {
+        on_applied(b->messages[i], *r->element[i]);
+      } else {
+        fail_delivery(b->messages[i], "redis: " + error);
+      }
     }
-    settle(m->delivery_tag);
   });
+}
+
+void Consumer::on_applied(const Message& m, const redisReply& r) {
+  fault_point("after_redis");
+  const std::string_view result = r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS
+                                      ? std::string_view(r.str, r.len)
+                                      : std::string_view("error: not a string");
+  if (result == "applied") {
+    applied_.inc();
+  } else if (result == "duplicate") {
+    duplicate_.inc();
+  } else if (result == "stale") {
+    stale_.inc();
+  } else if (result == "ignored") {
+    ignored_.inc();
+  } else {
+    constexpr std::string_view prefix = "error: ";
+    const std::string_view what =
+        result.substr(0, prefix.size()) == prefix ? result.substr(prefix.size()) : result;
+    fail_delivery(m, "redis: " + std::string(what));
+    return;
+  }
+  settle(m.delivery_tag);
 }
 
 void Consumer::fail_delivery(const Message& m, const std::string& error) {
@@ -366,6 +418,7 @@ void Consumer::finish_stop() {
   auto done = std::move(stop_done_);
   stop_done_ = nullptr;
   stop_timer_.stop();
+  batch_timer_.stop();
   flush_timer_.stop();
   amqp_.stop();  // closing hands back whatever was delivered but not settled
   redis_.stop();

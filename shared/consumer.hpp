@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "shared/amqp_client.hpp"
 #include "shared/event_handler.hpp"
@@ -21,8 +22,9 @@ namespace offers {
 
 // Consumes one subscriber's queue with manual acknowledgements and applies each event's effect
 // exactly once (see EventHandler). One libuv loop owns the AMQP connection and the Redis
-// connection; Redis calls are pipelined across the deliveries in flight and acknowledgements are
-// batched with the multiple flag, always for a prefix of deliveries that are all settled.
+// connection. The deliveries read in one pass go to Redis as one script call, calls are pipelined,
+// and acknowledgements are batched with the multiple flag, always for a prefix of deliveries that
+// are all settled.
 //
 // - malformed (not JSON, wrong shape, no message_id): rejected without requeue, to S.dlq;
 // - handler failure: republished to S.retry with the next delay as expiration and x-retry-count,
@@ -54,6 +56,11 @@ class Consumer : private AmqpClient::Handler {
     bool done = false;
     std::chrono::steady_clock::time_point received;
   };
+  // Deliveries sent to Redis in one call of the apply script.
+  struct Batch {
+    std::vector<Message> messages;
+    std::vector<std::string> argv;
+  };
   struct PendingConfirm {
     uint64_t delivery_tag;
     uint64_t session;
@@ -68,9 +75,12 @@ class Consumer : private AmqpClient::Handler {
   void on_redis(bool up);
   void start_consuming();
   void stop_consuming();
-  void handle(std::shared_ptr<Message> message);
-  void apply(std::shared_ptr<Message> message, const Effect& effect);
-  void run_apply(std::shared_ptr<Message> message, std::shared_ptr<std::vector<std::string>> argv);
+  void handle(Message&& message);
+  void add_to_batch(Message&& message, const Effect& effect);
+  void send_batch();
+  void discard_batch();
+  void run_apply(std::shared_ptr<Batch> batch);
+  void on_applied(const Message& message, const redisReply& result);
   void fail_delivery(const Message& message, const std::string& error);
   void reject(uint64_t tag, const std::string& why, const Message& message);
   void settle(uint64_t tag);
@@ -88,6 +98,7 @@ class Consumer : private AmqpClient::Handler {
   std::string script_sha_;
   AmqpClient amqp_;
   AsyncRedis redis_;
+  Timer batch_timer_;
   Timer flush_timer_;
   Timer stop_timer_;
   std::function<void()> stop_done_;
@@ -99,6 +110,10 @@ class Consumer : private AmqpClient::Handler {
   std::map<uint64_t, InFlight> in_flight_;
   std::map<uint64_t, PendingConfirm> confirms_;  // publish sequence number -> delivery
   uint64_t next_publish_tag_ = 1;
+  std::vector<Message> batch_;  // read from the broker, not yet sent to Redis
+  std::vector<std::string> batch_keys_;
+  std::vector<std::string> batch_args_;
+  bool batch_scheduled_ = false;
   bool flush_scheduled_ = false;
   bool stopping_ = false;
 

@@ -14,10 +14,28 @@ local function moves_forward(seq_key, stale_key, id, seq)
 end
 )lua" + apply_body +
          R"lua(
-if redis.call('EXISTS', KEYS[1]) == 1 then return 'duplicate' end
-local result = apply()
-redis.call('SET', KEYS[1], result, 'EX', ARGV[1])
-return result
+local ttl, results, k, a = ARGV[1], {}, 1, 2
+while a <= #ARGV do
+  local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  local seen = KEYS[k]
+  local K = {unpack(KEYS, k + 1, k + nk)}
+  local A = {unpack(ARGV, a + 2, a + 1 + na)}
+  k, a = k + 1 + nk, a + 2 + na
+  local result
+  if redis.call('EXISTS', seen) == 1 then
+    result = 'duplicate'
+  else
+    local ok, r = pcall(apply, K, A)
+    if ok then
+      redis.call('SET', seen, r, 'EX', ttl)
+      result = r
+    else
+      result = 'error: ' .. (type(r) == 'table' and tostring(r.err) or tostring(r))
+    end
+  end
+  results[#results + 1] = result
+end
+return results
 )lua";
 }
 

@@ -15,15 +15,17 @@ struct Effect {
 };
 
 // A subscriber's business logic. The consumer runtime runs the effect of each event exactly once:
-// one Lua script checks the dedupe key, runs apply() and sets the key, atomically, and the
-// delivery is acknowledged only after Redis answered. A handler that throws fails the delivery;
-// it is retried later through the subscriber's retry queue and dead-lettered after the last try.
+// for every event, one Lua script checks the dedupe key, runs apply() and sets the key, with no
+// other command in between, and the delivery is acknowledged only after Redis answered. The
+// events read together from the broker go to Redis as one script call. A handler that throws (in
+// C++ or in Lua) fails that delivery alone; it is retried later through the subscriber's retry
+// queue and dead-lettered after the last try.
 class EventHandler {
  public:
   virtual ~EventHandler() = default;
-  // Lua that defines `local function apply()`, returning 'applied', 'stale' or 'ignored'.
-  // Its keys start at KEYS[2] and its arguments at ARGV[2] (KEYS[1] and ARGV[1] are the dedupe
-  // key and its TTL). It must check everything before its first write: Redis does not roll back.
+  // Lua that defines `local function apply(K, A)`, returning 'applied', 'stale' or 'ignored',
+  // where K and A are the event's Effect keys and args (K[1], A[1] first). It must check
+  // everything before its first write: Redis does not roll back.
   // For order-dependent effects it can call moves_forward(seq_key, stale_key, id, seq): false
   // (and the stale count raised) when an event for that offer with this or a later sequence
   // number was already applied, else true with seq recorded.
@@ -31,7 +33,11 @@ class EventHandler {
   virtual Effect effect(const Event& event, const std::string& message_id) = 0;
 };
 
-// The whole apply-once script for a handler's apply() body.
+// The apply-once script for a handler's apply() body. It takes a batch of events:
+// KEYS = per event, its dedupe key then its Effect keys;
+// ARGV = the dedupe TTL in seconds, then per event: key count, arg count, its Effect args.
+// It returns one result per event: 'applied', 'stale', 'ignored', 'duplicate' or
+// 'error: <message>' (that event's apply() raised; nothing else in the batch is affected).
 std::string apply_once_script(const std::string& apply_body);
 
 // Short lower-case name of an event kind, as the apply scripts see it.

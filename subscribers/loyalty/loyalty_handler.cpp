@@ -2,18 +2,18 @@
 
 namespace offers {
 
-// KEYS: [2] offers by id, [3] last sequence per offer, [4] stale count.
-// ARGV: [2] kind, [3] offer id, [4] sequence number, [5] the offer as JSON.
+// K: [1] offers by id, [2] last sequence per offer, [3] stale count.
+// A: [1] kind, [2] offer id, [3] sequence number, [4] the offer as JSON.
 const std::string& LoyaltyHandler::apply_script() const {
   static const std::string script = R"lua(
-local function apply()
-  local kind, id, seq = ARGV[2], ARGV[3], tonumber(ARGV[4])
+local function apply(K, A)
+  local kind, id, seq = A[1], A[2], tonumber(A[3])
   if kind == 'unknown' then return 'ignored' end
-  if not moves_forward(KEYS[3], KEYS[4], id, seq) then return 'stale' end
+  if not moves_forward(K[2], K[3], id, seq) then return 'stale' end
   if kind == 'removed' then
-    redis.call('HDEL', KEYS[2], id)
+    redis.call('HDEL', K[1], id)
   else
-    redis.call('HSET', KEYS[2], id, ARGV[5])
+    redis.call('HSET', K[1], id, A[4])
   end
   return 'applied'
 end

@@ -5,12 +5,12 @@
 
 namespace offers {
 
-// KEYS: [2] the log. ARGV: [2] kind, [3] the notification as JSON.
+// K: [1] the log. A: [1] kind, [2] the notification as JSON.
 const std::string& NotificationsHandler::apply_script() const {
   static const std::string script = R"lua(
-local function apply()
-  if ARGV[2] == 'unknown' then return 'ignored' end
-  redis.call('LPUSH', KEYS[2], ARGV[3])
+local function apply(K, A)
+  if A[1] == 'unknown' then return 'ignored' end
+  redis.call('LPUSH', K[1], A[2])
   return 'applied'
 end
 )lua";

@@ -2,24 +2,24 @@
 
 namespace offers {
 
-// KEYS: [2] counts by type, [3] active offer ids, [4] last sequence per offer, [5] last sequence,
-// [6] ignored, [7] stale. ARGV: [2] kind, [3] event name, [4] offer id, [5] sequence number.
+// K: [1] counts by type, [2] active offer ids, [3] last sequence per offer, [4] last sequence,
+// [5] ignored, [6] stale. A: [1] kind, [2] event name, [3] offer id, [4] sequence number.
 // Counts by type take every event once; the active set only moves forward per offer.
 const std::string& StatisticsHandler::apply_script() const {
   static const std::string script = R"lua(
-local function apply()
-  local kind, name, id, seq = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-  if seq > tonumber(redis.call('GET', KEYS[5]) or '0') then redis.call('SET', KEYS[5], seq) end
+local function apply(K, A)
+  local kind, name, id, seq = A[1], A[2], A[3], tonumber(A[4])
+  if seq > tonumber(redis.call('GET', K[4]) or '0') then redis.call('SET', K[4], seq) end
   if kind == 'unknown' then
-    redis.call('INCR', KEYS[6])
+    redis.call('INCR', K[5])
     return 'ignored'
   end
-  redis.call('HINCRBY', KEYS[2], name, 1)
-  if not moves_forward(KEYS[4], KEYS[7], id, seq) then return 'stale' end
+  redis.call('HINCRBY', K[1], name, 1)
+  if not moves_forward(K[3], K[6], id, seq) then return 'stale' end
   if kind == 'removed' then
-    redis.call('SREM', KEYS[3], id)
+    redis.call('SREM', K[2], id)
   else
-    redis.call('SADD', KEYS[3], id)
+    redis.call('SADD', K[2], id)
   end
   return 'applied'
 end
