@@ -37,7 +37,9 @@ EventKind kind_of(std::string_view name) {
 
 EventParse parse_event(std::string_view body) {
   EventParse r;
-  rapidjson::Document doc;
+  char buffer[8192];  // a typical event's values fit: no heap allocation for the parse
+  rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
+  rapidjson::Document doc(&pool);
   if (!parse_json(body, doc, r.error)) return r;
   if (!doc.IsObject()) {
     r.error = "body is not a JSON object";

@@ -5,7 +5,7 @@ namespace offers {
 std::string apply_once_script(const std::string& apply_body) {
   return R"lua(
 local function moves_forward(seq_key, stale_key, id, seq)
-  if seq <= tonumber(redis.call('HGET', seq_key, id) or '0') then
+  if tonumber(seq) <= tonumber(redis.call('HGET', seq_key, id) or '0') then
     redis.call('INCR', stale_key)
     return false
   end
@@ -21,15 +21,12 @@ while a <= #ARGV do
   local K = {unpack(KEYS, k + 1, k + nk)}
   local A = {unpack(ARGV, a + 2, a + 1 + na)}
   k, a = k + 1 + nk, a + 2 + na
-  local result
-  if redis.call('EXISTS', seen) == 1 then
-    result = 'duplicate'
-  else
+  local result = 'duplicate'
+  if redis.call('SET', seen, '1', 'NX', 'EX', ttl) then
     local ok, r = pcall(apply, K, A)
-    if ok then
-      redis.call('SET', seen, r, 'EX', ttl)
-      result = r
-    else
+    result = r
+    if not ok then
+      redis.call('DEL', seen)
       result = 'error: ' .. (type(r) == 'table' and tostring(r.err) or tostring(r))
     end
   end

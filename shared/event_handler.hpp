@@ -26,9 +26,10 @@ class EventHandler {
   // Lua that defines `local function apply(K, A)`, returning 'applied', 'stale' or 'ignored',
   // where K and A are the event's Effect keys and args (K[1], A[1] first). It must check
   // everything before its first write: Redis does not roll back.
-  // For order-dependent effects it can call moves_forward(seq_key, stale_key, id, seq): false
-  // (and the stale count raised) when an event for that offer with this or a later sequence
-  // number was already applied, else true with seq recorded.
+  // For order-dependent effects it can call moves_forward(seq_key, stale_key, id, seq), seq being
+  // the sequence number as a string: false (and the stale count raised) when an event for that
+  // offer with this or a later sequence number was already applied, else true with seq recorded.
+  // Locals defined outside apply() live for one script call, that is one batch of events.
   virtual const std::string& apply_script() const = 0;
   virtual Effect effect(const Event& event, const std::string& message_id) = 0;
 };

@@ -7,7 +7,7 @@ namespace offers {
 const std::string& LoyaltyHandler::apply_script() const {
   static const std::string script = R"lua(
 local function apply(K, A)
-  local kind, id, seq = A[1], A[2], tonumber(A[3])
+  local kind, id, seq = A[1], A[2], A[3]
   if kind == 'unknown' then return 'ignored' end
   if not moves_forward(K[2], K[3], id, seq) then return 'stale' end
   if kind == 'removed' then

@@ -7,9 +7,14 @@ namespace offers {
 // Counts by type take every event once; the active set only moves forward per offer.
 const std::string& StatisticsHandler::apply_script() const {
   static const std::string script = R"lua(
+local last_seq  -- read once per batch
 local function apply(K, A)
-  local kind, name, id, seq = A[1], A[2], A[3], tonumber(A[4])
-  if seq > tonumber(redis.call('GET', K[4]) or '0') then redis.call('SET', K[4], seq) end
+  local kind, name, id, seq = A[1], A[2], A[3], A[4]
+  last_seq = last_seq or tonumber(redis.call('GET', K[4]) or '0')
+  if tonumber(seq) > last_seq then
+    redis.call('SET', K[4], seq)
+    last_seq = tonumber(seq)
+  end
   if kind == 'unknown' then
     redis.call('INCR', K[5])
     return 'ignored'

@@ -78,7 +78,7 @@ TEST_CASE("kill -9 subscribers during a batch of multi-acks", "[failure]") {
   s.wait_writes(writes() / 2);
   s.fault_begins();
   for (const auto& name : Scenario::subscribers()) {
-    s.restart_with(name, {{"FAULT_POINT", "during_multi_ack"}, {"FAULT_AFTER", "2"}});
+    s.restart_with(name, {{"FAULT_POINT", "during_multi_ack"}, {"FAULT_AFTER", "1"}});
   }
   for (const auto& name : Scenario::subscribers()) s.await_crash_and_restart(name);
   s.fault_ends();
