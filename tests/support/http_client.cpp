@@ -56,47 +56,61 @@ std::string HttpResponse::header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
-HttpResponse http_request(int port, const std::string& method, const std::string& path,
-                          const std::string& body,
-                          const std::map<std::string, std::string>& headers,
-                          const std::string& basic_auth) {
-  HttpResponse r;
-  const int fd = connect_loopback(port);
-  if (fd < 0) return r;
-  timeval tv{10, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+namespace {
+
+std::string format_request(const std::string& method, const std::string& path,
+                           const std::string& body,
+                           const std::map<std::string, std::string>& headers,
+                           const std::string& basic_auth, bool keep_alive) {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  // Said explicitly: Pistache closes HTTP/1.1 connections that do not ask to be kept.
+  req += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!basic_auth.empty()) req += "Authorization: Basic " + base64(basic_auth) + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT") {
     req +=
         "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
-  req += "\r\n" + body;
+  return req + "\r\n" + body;
+}
+
+bool send_all(int fd, const std::string& data) {
   size_t sent = 0;
-  while (sent < req.size()) {
-    const ssize_t n = send(fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
+  while (sent < data.size()) {
+    const ssize_t n = send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
     sent += static_cast<size_t>(n);
   }
-  std::string raw;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    raw.append(buf, static_cast<size_t>(n));
-    // Stop once the whole body announced by Content-Length is in.
-    const auto head_end = raw.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      const auto cl = lower(raw.substr(0, head_end)).find("content-length:");
-      if (cl != std::string::npos) {
-        const size_t len = std::stoul(raw.substr(cl + 15));
-        if (raw.size() >= head_end + 4 + len) break;
-      }
-    }
+  return true;
+}
+
+// Whether raw holds a whole response: the head, then Content-Length bytes or the last chunk.
+bool complete(const std::string& raw) {
+  const auto head_end = raw.find("\r\n\r\n");
+  if (head_end == std::string::npos) return false;
+  const std::string head = lower(raw.substr(0, head_end));
+  const auto cl = head.find("content-length:");
+  if (cl != std::string::npos) return raw.size() >= head_end + 4 + std::stoul(head.substr(cl + 15));
+  if (head.find("chunked") != std::string::npos) {
+    return raw.find("\r\n0\r\n\r\n", head_end) != std::string::npos ||
+           raw.compare(head_end + 4, 5, "0\r\n\r\n") == 0;
   }
-  close(fd);
+  return false;  // the body ends when the connection does
+}
+
+// Reads one response; false when the connection ended before a complete one.
+bool read_response(int fd, std::string& raw) {
+  char buf[65536];
+  while (!complete(raw)) {
+    const ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return raw.find("\r\n\r\n") != std::string::npos;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+HttpResponse parse_response(const std::string& raw) {
+  HttpResponse r;
   const auto head_end = raw.find("\r\n\r\n");
   if (raw.size() < 12 || head_end == std::string::npos) return r;
   r.status = std::stoi(raw.substr(9, 3));
@@ -131,6 +145,59 @@ HttpResponse http_request(int port, const std::string& method, const std::string
     r.body.resize(std::min(r.body.size(), static_cast<size_t>(std::stoul(it->second))));
   }
   return r;
+}
+
+void set_timeouts(int fd) {
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+}  // namespace
+
+HttpResponse http_request(int port, const std::string& method, const std::string& path,
+                          const std::string& body,
+                          const std::map<std::string, std::string>& headers,
+                          const std::string& basic_auth) {
+  const int fd = connect_loopback(port);
+  if (fd < 0) return {};
+  set_timeouts(fd);
+  std::string raw;
+  if (send_all(fd, format_request(method, path, body, headers, basic_auth, false))) {
+    read_response(fd, raw);
+  }
+  close(fd);
+  return parse_response(raw);
+}
+
+HttpConnection::~HttpConnection() { drop(); }
+
+void HttpConnection::drop() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+HttpResponse HttpConnection::request(const std::string& method, const std::string& path,
+                                     const std::string& body) {
+  const std::string req = format_request(method, path, body, {}, "", true);
+  // A kept connection the server has meanwhile closed fails at once: one more try on a new one.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = fd_ >= 0;
+    if (fd_ < 0) {
+      fd_ = connect_loopback(port_);
+      if (fd_ < 0) return {};
+      set_timeouts(fd_);
+    }
+    std::string raw;
+    if (send_all(fd_, req) && read_response(fd_, raw)) {
+      HttpResponse r = parse_response(raw);
+      if (lower(r.header("connection")) == "close") drop();
+      return r;
+    }
+    drop();
+    if (!reused) break;
+  }
+  return {};
 }
 
 }  // namespace offers::test

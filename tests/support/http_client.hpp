@@ -21,6 +21,24 @@ HttpResponse http_request(int port, const std::string& method, const std::string
                           const std::map<std::string, std::string>& headers = {},
                           const std::string& basic_auth = "");
 
+// A kept-alive HTTP/1.1 connection to 127.0.0.1:port, opened on first use and again after the
+// server closes it. A request on a kept connection that gets no response at all is sent once
+// more on a new connection (the server may have closed the idle one as the request left).
+class HttpConnection {
+ public:
+  explicit HttpConnection(int port) : port_(port) {}
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+  HttpResponse request(const std::string& method, const std::string& path,
+                       const std::string& body = "");
+
+ private:
+  void drop();
+  int port_;
+  int fd_ = -1;
+};
+
 inline HttpResponse http_get(int port, const std::string& path) {
   return http_request(port, "GET", path);
 }
