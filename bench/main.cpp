@@ -139,6 +139,7 @@ std::vector<double> notification_latencies_us(Service& publisher, Service& notif
 struct RawCeiling {
   double publish_rate, delivery_rate;
   Percentiles latency;
+  double broker_cpu_us, publisher_and_consumers_cpu_us;  // per event
 };
 
 RawCeiling raw_path(long n, double rate, int prefetch) {
@@ -151,14 +152,19 @@ RawCeiling raw_path(long n, double rate, int prefetch) {
     consumers.emplace_back(
         [&, i] { drains[i] = raw_consume(ep, std::string(kSubscribers[i]), n, prefetch); });
   }
+  CpuUsage cpu = servers_cpu();
+  cpu.watch("bench", getpid());
+  cpu.start();
   const double start = now_seconds();
   const double publish_seconds = raw_publish(ep, n, 512, rate);
   for (auto& t : consumers) t.join();
   const double all_delivered = now_seconds() - start;
+  const auto used = cpu.since_start();
   std::vector<double> latency;
   for (auto& d : drains) latency.insert(latency.end(), d.latency_us.begin(), d.latency_us.end());
-  return {static_cast<double>(n) / publish_seconds, 3.0 * static_cast<double>(n) / all_delivered,
-          percentiles(latency)};
+  const double events = static_cast<double>(n);
+  return {events / publish_seconds, 3.0 * events / all_delivered, percentiles(latency),
+          used.at("broker") / events * 1e6, used.at("bench") / events * 1e6};
 }
 
 }  // namespace
@@ -193,7 +199,7 @@ int main(int argc, char** argv) {
   Report rep;
 
   // 1. The raw ceiling.
-  RawCeiling raw{0, 0, {}};
+  RawCeiling raw{0, 0, {}, 0, 0};
   if (o.run("raw")) {
     std::fprintf(stderr, "raw ceiling: %ld events to 3 queues\n", o.events);
     raw = raw_path(o.events, 0, o.prefetch);
@@ -203,6 +209,9 @@ int main(int argc, char** argv) {
             "deliveries/s");
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "end-to-end latency p50", raw.latency.p50, "us");
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "end-to-end latency p99", raw.latency.p99, "us");
+    rep.add("raw ceiling (rabbitmq-c, no Redis)", "broker CPU per event", raw.broker_cpu_us, "us");
+    rep.add("raw ceiling (rabbitmq-c, no Redis)", "publisher and consumers CPU per event",
+            raw.publisher_and_consumers_cpu_us, "us");
   }
 
   // 2. Draining a backlog: raw consumers, then the real subscribers, on the same backlog size.
@@ -354,7 +363,7 @@ int main(int argc, char** argv) {
   const long fixed_n = static_cast<long>(o.rate * o.seconds);
   if (o.run("fixed"))
     std::fprintf(stderr, "fixed rate: %.0f events/s for %.0f s\n", o.rate, o.seconds);
-  RawCeiling raw_fixed{0, 0, {}};
+  RawCeiling raw_fixed{0, 0, {}, 0, 0};
   if (o.run("fixed")) raw_fixed = raw_path(fixed_n, o.rate, o.prefetch);
   Percentiles system_fixed;
   if (o.run("fixed")) {

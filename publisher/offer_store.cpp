@@ -23,32 +23,32 @@ end
 )lua";
 
 // KEYS offers, events:log, events:meta, offers:next_id; ARGV occurredAt, correlation, description.
-const std::string kCreate = std::string(kAppendEvent) + R"lua(
+const LuaScript kCreate{std::string(kAppendEvent) + R"lua(
 local id = redis.call('INCR', KEYS[4])
 local offer = '{"id":' .. string.format('%d', id) .. ',"description":' .. ARGV[3] .. '}'
 redis.call('HSET', KEYS[1], id, offer)
 local seq = append_event('SpecialOfferCreated', offer)
 return {id, seq, offer}
-)lua";
+)lua"};
 
 // KEYS offers, events:log, events:meta; ARGV occurredAt, correlation, id, description.
-const std::string kUpdate = std::string(kAppendEvent) + R"lua(
+const LuaScript kUpdate{std::string(kAppendEvent) + R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[3])
 if not old then return false end
 local offer = '{"id":' .. ARGV[3] .. ',"description":' .. ARGV[4] .. '}'
 redis.call('HSET', KEYS[1], ARGV[3], offer)
 local seq = append_event('SpecialOfferUpdated', '{"oldOffer":' .. old .. ',"newOffer":' .. offer .. '}')
 return {tonumber(ARGV[3]), seq, offer}
-)lua";
+)lua"};
 
 // KEYS offers, events:log, events:meta; ARGV occurredAt, correlation, id.
-const std::string kRemove = std::string(kAppendEvent) + R"lua(
+const LuaScript kRemove{std::string(kAppendEvent) + R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[3])
 if not old then return false end
 redis.call('HDEL', KEYS[1], ARGV[3])
 local seq = append_event('SpecialOfferRemoved', '{"offer":' .. old .. '}')
 return {tonumber(ARGV[3]), seq, old}
-)lua";
+)lua"};
 
 std::optional<WriteResult> to_result(const redisReply* r) {
   if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return std::nullopt;

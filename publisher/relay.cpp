@@ -14,7 +14,10 @@
 namespace offers {
 namespace {
 constexpr uint16_t kChannel = 1;
-}
+// The confirmed cursor is written to Redis at most this often: fewer writes (each one an fsync)
+// under load, at the price of resending up to this much after a crash, which dedupe absorbs.
+constexpr uint64_t kCursorWriteMs = 20;
+}  // namespace
 
 Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
              std::function<void(const std::string&)> on_fatal)
@@ -27,10 +30,16 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
                  load_cursor();
                } else {
                  fetching_ = false;
+                 more_ = true;
                }
              }),
-      wake_(loop, [this] { pump(); }),
+      wake_(loop,
+            [this] {
+              more_ = true;
+              pump();
+            }),
       tick_(loop),
+      cursor_timer_(loop),
       stop_timer_(loop),
       published_total_(metrics.counter("relay_published_total", "Events handed to the broker")),
       confirmed_total_(metrics.counter("relay_confirmed_total", "Events confirmed by the broker")),
@@ -46,7 +55,10 @@ void Relay::start() {
   redis_.start();
   amqp_.start();
   // A periodic look at the outbox covers writes made while this process was down.
-  tick_.start(1000, 1000, [this] { pump(); });
+  tick_.start(1000, 1000, [this] {
+    more_ = true;
+    pump();
+  });
 }
 
 Relay::Status Relay::status() const { return Status{connected_.load(), blocked_flag_.load()}; }
@@ -56,14 +68,18 @@ void Relay::update_gauges() {
 }
 
 void Relay::load_cursor() {
-  const uint64_t gen = generation_;
-  redis_.command({"GET", keys::kRelayCursor}, [this, gen](redisReply* r) {
+  redis_.command({"GET", keys::kRelayCursor}, [this](redisReply* r) {
     if (r == nullptr || r->type == REDIS_REPLY_ERROR) return;  // retried by the next tick
     const int64_t stored =
         r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len)) : 0;
+    written_cursor_ = stored;
     if (cursor_ < 0 || stored > cursor_) cursor_ = stored;
-    if (gen == generation_ && inflight_.empty()) next_ = cursor_ + 1;
+    if (cursor_ > stored) write_cursor();  // a write lost with a Redis restart
+    // With nothing unconfirmed, the next event is the one after the cursor; a fetch in flight
+    // from elsewhere is dropped when its reply comes (see pump).
+    if (inflight_.empty()) next_ = cursor_ + 1;
     update_gauges();
+    more_ = true;
     pump();
   });
 }
@@ -81,6 +97,7 @@ void Relay::on_connected(AmqpConnection& conn) {
   }
   connected_ = true;
   broker_up_.set(1);
+  more_ = true;
   pump();
 }
 
@@ -102,13 +119,16 @@ void Relay::pump() {
     load_cursor();
     return;
   }
+  if (!more_) return;
   const int64_t room = settings_.confirm_window - static_cast<int64_t>(inflight_.size());
   if (room <= 0) return;
   const int64_t n = std::min<int64_t>(room, settings_.relay_batch);
+  more_ = false;  // until a notification, a tick or a full batch says otherwise
   const std::string first = std::to_string(next_ - 1);
   const std::string last = std::to_string(next_ - 1 + n - 1);
   fetching_ = true;
   const uint64_t gen = generation_;
+  const int64_t from = next_;
   auto bodies = std::make_shared<std::vector<std::string>>();
   redis_.command({"LLEN", keys::kEventLog}, [this](redisReply* r) {
     if (r != nullptr && r->type == REDIS_REPLY_INTEGER) {
@@ -122,11 +142,18 @@ void Relay::pump() {
     for (size_t i = 0; i < r->elements; ++i)
       bodies->emplace_back(r->element[i]->str, r->element[i]->len);
   });
-  redis_.command({"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen](redisReply* r) {
-    fetching_ = false;
-    if (gen != generation_ || r == nullptr || r->type != REDIS_REPLY_ARRAY) return;
-    publish_batch(*bodies, r);
-  });
+  redis_.command(
+      {"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen, n, from](redisReply* r) {
+        fetching_ = false;
+        // Only a reply for the current connection and the current position is published.
+        if (gen != generation_ || from != next_ || r == nullptr || r->type != REDIS_REPLY_ARRAY) {
+          more_ = true;
+          pump();
+          return;
+        }
+        if (static_cast<int64_t>(r->elements) >= n) more_ = true;  // there may be more behind it
+        publish_batch(*bodies, r);
+      });
 }
 
 void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* meta) {
@@ -162,8 +189,7 @@ void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* me
     amqp_.fail(e.what());
     return;
   }
-  // A full batch means there may be more behind it.
-  if (count > 0) pump();
+  pump();
 }
 
 void Relay::on_method(uint16_t channel, amqp_method_number_t id, const void* decoded) {
@@ -192,6 +218,7 @@ void Relay::on_method(uint16_t channel, amqp_method_number_t id, const void* dec
       blocked_flag_ = false;
       blocked_gauge_.set(0);
       log_info("broker unblocked publishing");
+      more_ = true;
       pump();
       return;
     default:
@@ -219,8 +246,7 @@ void Relay::confirm(uint64_t tag, bool multiple) {
   }
   if (cursor_ > before) {
     confirmed_total_.inc(static_cast<uint64_t>(cursor_ - before));
-    // Replies come back in order on one connection, so the last SET wins with the highest cursor.
-    redis_.command({"SET", keys::kRelayCursor, std::to_string(cursor_)}, [](redisReply*) {});
+    if (!cursor_timer_.active()) cursor_timer_.start(kCursorWriteMs, 0, [this] { write_cursor(); });
     update_gauges();
   }
   if (stopping_ && inflight_.empty()) {
@@ -228,6 +254,18 @@ void Relay::confirm(uint64_t tag, bool multiple) {
     return;
   }
   pump();
+}
+
+void Relay::write_cursor() {
+  cursor_timer_.stop();
+  if (cursor_ <= written_cursor_ || !redis_.ready()) return;
+  // Replies come back in order on one connection, so the last SET wins with the highest cursor.
+  const int64_t value = cursor_;
+  redis_.command({"SET", keys::kRelayCursor, std::to_string(value)}, [this, value](redisReply* r) {
+    if (r != nullptr && r->type != REDIS_REPLY_ERROR) {
+      written_cursor_ = std::max(written_cursor_, value);
+    }
+  });
 }
 
 void Relay::stop(std::chrono::milliseconds grace, std::function<void()> done) {
@@ -252,6 +290,7 @@ void Relay::finish_stop() {
     done();
     return;
   }
+  write_cursor();
   // Let the last cursor write reach Redis before the connections go.
   redis_.command({"PING"}, [this, done](redisReply*) {
     amqp_.stop();

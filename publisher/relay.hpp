@@ -56,6 +56,7 @@ class Relay : private AmqpClient::Handler {
   void load_cursor();
   void publish_batch(const std::vector<std::string>& bodies, redisReply* meta);
   void confirm(uint64_t tag, bool multiple);
+  void write_cursor();
   void update_gauges();
   void finish_stop();
 
@@ -65,6 +66,7 @@ class Relay : private AmqpClient::Handler {
   AsyncRedis redis_;
   Async wake_;
   Timer tick_;
+  Timer cursor_timer_;
   Timer stop_timer_;
   std::function<void()> stop_done_;
 
@@ -72,7 +74,9 @@ class Relay : private AmqpClient::Handler {
   int64_t next_ = 0;     // next sequence number to publish
   uint64_t next_tag_ = 1;
   uint64_t generation_ = 0;  // bumped on every (re)connect; stale Redis replies are dropped
+  int64_t written_cursor_ = -1;
   bool fetching_ = false;
+  bool more_ = false;  // the outbox may hold events beyond next_
   bool blocked_ = false;
   bool stopping_ = false;
   std::deque<Inflight> inflight_;

@@ -17,6 +17,11 @@ constexpr uint16_t kPublishChannel = 1;
 // Events per script call: large enough to amortise the call, small enough that one call does not
 // hold Redis for long.
 constexpr size_t kMaxBatch = 128;
+// Acknowledgements wait this long, or until this many deliveries are settled, so that the broker
+// handles one multi-ack for many deliveries. A delivery applied but not yet acknowledged when the
+// process dies comes back and is found a duplicate.
+constexpr uint64_t kAckDelayMs = 5;
+constexpr size_t kAckEvery = 100;
 
 std::string processed_key(const std::string& subscriber, const std::string& message_id) {
   return "processed:" + subscriber + ":" + message_id;
@@ -38,7 +43,6 @@ Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::str
       handler_(handler),
       on_fatal_(std::move(on_fatal)),
       script_(apply_once_script(handler.apply_script())),
-      script_sha_(script_sha1(script_)),
       amqp_(loop, settings.common, subscriber, *this),
       redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }),
       batch_timer_(loop),
@@ -71,7 +75,7 @@ void Consumer::on_redis(bool up) {
   redis_up_ = up;
   redis_gauge_.set(up ? 1 : 0);
   if (up) {
-    redis_.command({"SCRIPT", "LOAD", script_}, [](redisReply*) {});
+    redis_.command({"SCRIPT", "LOAD", script_.text}, [](redisReply*) {});
     start_consuming();
   } else {
     stop_consuming();
@@ -92,6 +96,7 @@ void Consumer::on_disconnected(const std::string&) {
   consume_channel_ = 0;
   discard_batch();
   in_flight_.clear();
+  settled_unacked_ = 0;
   confirms_.clear();
   in_flight_gauge_.set(0);
   broker_ = false;
@@ -117,6 +122,7 @@ void Consumer::start_consuming() {
   consume_channel_ = channel;
   discard_batch();
   in_flight_.clear();
+  settled_unacked_ = 0;
   consuming_ = true;
   log_info("consuming",
            {{"queue", queues_.main}, {"prefetch", std::to_string(settings_.prefetch)}});
@@ -133,6 +139,7 @@ void Consumer::stop_consuming() {
   ++session_;
   discard_batch();
   in_flight_.clear();
+  settled_unacked_ = 0;
   in_flight_gauge_.set(0);
   // Closing the channel hands every unacknowledged delivery back to the queue.
   try {
@@ -207,7 +214,7 @@ void Consumer::send_batch() {
   auto b = std::make_shared<Batch>();
   b->argv.reserve(4 + batch_keys_.size() + batch_args_.size());
   b->argv.push_back("EVALSHA");
-  b->argv.push_back(script_sha_);
+  b->argv.push_back(script_.sha1);
   b->argv.push_back(std::to_string(batch_keys_.size()));
   std::move(batch_keys_.begin(), batch_keys_.end(), std::back_inserter(b->argv));
   b->argv.push_back(std::to_string(settings_.dedupe_ttl.count()));
@@ -233,7 +240,7 @@ void Consumer::run_apply(std::shared_ptr<Batch> b) {
       error.assign(r->str, r->len);
       if (error.rfind("NOSCRIPT", 0) == 0) {
         b->argv[0] = "EVAL";  // Redis lost its script cache (a restart): send the text once
-        b->argv[1] = script_;
+        b->argv[1] = script_.text;
         run_apply(b);
         return;
       }
@@ -327,6 +334,7 @@ void Consumer::settle(uint64_t tag) {
   auto it = in_flight_.find(tag);
   if (it == in_flight_.end()) return;
   it->second.done = true;
+  ++settled_unacked_;
   latency_.observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - it->second.received)
           .count());
@@ -334,10 +342,13 @@ void Consumer::settle(uint64_t tag) {
 }
 
 void Consumer::schedule_flush() {
-  if (flush_scheduled_) return;
+  const bool soon = stopping_ || settled_unacked_ >= kAckEvery;
+  if (flush_scheduled_ && (flush_soon_ || !soon)) return;
   flush_scheduled_ = true;
-  // A zero timer runs after this loop iteration's I/O: every reply read in one go shares one ack.
-  flush_timer_.start(0, 0, [this] {
+  flush_soon_ = soon;
+  // Even a zero timer runs after this loop iteration's I/O: every reply read in one go shares
+  // one ack.
+  flush_timer_.start(soon ? 0 : kAckDelayMs, 0, [this] {
     flush_scheduled_ = false;
     flush();
     maybe_finish_stop();
@@ -356,6 +367,7 @@ void Consumer::flush() {
     it = in_flight_.erase(it);
   }
   if (count == 0) return;
+  settled_unacked_ -= count;
   fault_point(count > 1 ? "during_multi_ack" : "before_ack");
   try {
     conn->ack(consume_channel_, last, count > 1);

@@ -14,6 +14,7 @@
 #include "shared/event_handler.hpp"
 #include "shared/metrics.hpp"
 #include "shared/redis_async.hpp"
+#include "shared/redis_sync.hpp"
 #include "shared/settings.hpp"
 #include "shared/topology.hpp"
 #include "shared/uv_handles.hpp"
@@ -94,8 +95,7 @@ class Consumer : private AmqpClient::Handler {
   SubscriberQueues queues_;
   EventHandler& handler_;
   std::function<void(const std::string&)> on_fatal_;
-  std::string script_;
-  std::string script_sha_;
+  LuaScript script_;
   AmqpClient amqp_;
   AsyncRedis redis_;
   Timer batch_timer_;
@@ -114,7 +114,9 @@ class Consumer : private AmqpClient::Handler {
   std::vector<std::string> batch_keys_;
   std::vector<std::string> batch_args_;
   bool batch_scheduled_ = false;
+  size_t settled_unacked_ = 0;
   bool flush_scheduled_ = false;
+  bool flush_soon_ = false;
   bool stopping_ = false;
 
   std::atomic<bool> broker_{false};

@@ -111,9 +111,9 @@ ReplyPtr SyncRedis::command(const std::vector<std::string>& argv) {
   return raw(argv);
 }
 
-ReplyPtr SyncRedis::eval(const std::string& script, const std::vector<std::string>& keys,
+ReplyPtr SyncRedis::eval(const LuaScript& script, const std::vector<std::string>& keys,
                          const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"EVALSHA", script_sha1(script), std::to_string(keys.size())};
+  std::vector<std::string> argv{"EVALSHA", script.sha1, std::to_string(keys.size())};
   argv.insert(argv.end(), keys.begin(), keys.end());
   argv.insert(argv.end(), args.begin(), args.end());
   try {
@@ -122,7 +122,7 @@ ReplyPtr SyncRedis::eval(const std::string& script, const std::vector<std::strin
     if (std::strstr(e.what(), "NOSCRIPT") == nullptr) throw;
   }
   argv[0] = "EVAL";
-  argv[1] = script;
+  argv[1] = script.text;
   return command(argv);
 }
 

@@ -26,12 +26,21 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 // A blocking Redis connection for request threads (HTTP handlers, tools). Connects lazily and
 // reconnects on the next call after a failure. Throws RedisError when Redis cannot be reached or
 // answers with an error.
+std::string script_sha1(const std::string& script);
+
+// A Lua script and its SHA-1, computed once, for EVALSHA.
+struct LuaScript {
+  explicit LuaScript(std::string source) : text(std::move(source)), sha1(script_sha1(text)) {}
+  std::string text;
+  std::string sha1;
+};
+
 class SyncRedis {
  public:
   SyncRedis(RedisEndpoint endpoint, std::chrono::milliseconds timeout);
   ReplyPtr command(const std::vector<std::string>& argv);
   // EVALSHA, loading the script first when Redis does not know it.
-  ReplyPtr eval(const std::string& script, const std::vector<std::string>& keys,
+  ReplyPtr eval(const LuaScript& script, const std::vector<std::string>& keys,
                 const std::vector<std::string>& args);
 
  private:
@@ -71,7 +80,5 @@ class RedisPool {
   std::mutex mu_;
   std::vector<std::unique_ptr<SyncRedis>> idle_;
 };
-
-std::string script_sha1(const std::string& script);
 
 }  // namespace offers

@@ -16,16 +16,16 @@ using namespace loyalty_keys;
 namespace {
 
 // KEYS users, next id; ARGV name (JSON), settings (JSON).
-constexpr const char* kCreateUser = R"lua(
+const LuaScript kCreateUser{R"lua(
 local id = redis.call('INCR', KEYS[2])
 local user = '{"id":' .. string.format('%d', id) .. ',"name":' .. ARGV[1] ..
     ',"loyaltyPoints":0,"settings":' .. ARGV[2] .. '}'
 redis.call('HSET', KEYS[1], id, user)
 return {id, user}
-)lua";
+)lua"};
 
 // KEYS users; ARGV id, name (JSON), settings (JSON). Keeps the points.
-constexpr const char* kUpdateUser = R"lua(
+const LuaScript kUpdateUser{R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if not old then return false end
 local points = cjson.decode(old).loyaltyPoints or 0
@@ -33,7 +33,7 @@ local user = '{"id":' .. ARGV[1] .. ',"name":' .. ARGV[2] .. ',"loyaltyPoints":'
     string.format('%d', points) .. ',"settings":' .. ARGV[3] .. '}'
 redis.call('HSET', KEYS[1], ARGV[1], user)
 return user
-)lua";
+)lua"};
 
 std::string text(const redisReply* r) { return std::string(r->str, r->len); }
 

@@ -7,11 +7,11 @@ namespace offers {
 
 namespace {
 // One consistent snapshot of every counter.
-constexpr const char* kSnapshot = R"lua(
+const LuaScript kSnapshot{R"lua(
 return {redis.call('HGETALL', KEYS[1]), redis.call('SCARD', KEYS[2]),
         redis.call('GET', KEYS[3]) or '0', redis.call('GET', KEYS[4]) or '0',
         redis.call('GET', KEYS[5]) or '0'}
-)lua";
+)lua"};
 }  // namespace
 
 void add_stats_routes(HttpService& http, RedisPool& redis) {
