@@ -78,6 +78,7 @@ class Consumer : private AmqpClient::Handler {
   void stop_consuming();
   void handle(Message&& message);
   void add_to_batch(Message&& message, const Effect& effect);
+  void schedule_batch();
   void send_batch();
   void discard_batch();
   void run_apply(std::shared_ptr<Batch> batch);
@@ -114,6 +115,7 @@ class Consumer : private AmqpClient::Handler {
   std::vector<std::string> batch_keys_;
   std::vector<std::string> batch_args_;
   bool batch_scheduled_ = false;
+  int applying_ = 0;  // batches sent to Redis and not answered yet
   size_t settled_unacked_ = 0;
   bool flush_scheduled_ = false;
   bool flush_soon_ = false;

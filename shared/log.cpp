@@ -36,18 +36,25 @@ void log_info(std::string_view msg, std::initializer_list<LogField> f) { emit("i
 void log_warn(std::string_view msg, std::initializer_list<LogField> f) { emit("warn", msg, f); }
 void log_error(std::string_view msg, std::initializer_list<LogField> f) { emit("error", msg, f); }
 
-std::string utc_now_iso8601() {
+namespace {
+
+std::string iso8601(int digits) {
   const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
+  const int fraction = static_cast<int>(digits == 6 ? us % 1000000 : us % 1000000 / 1000);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%0*dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, digits, fraction);
   return buf;
 }
+
+}  // namespace
+
+std::string utc_now_iso8601() { return iso8601(3); }
+std::string utc_now_iso8601_us() { return iso8601(6); }
 
 }  // namespace offers

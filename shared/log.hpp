@@ -18,5 +18,7 @@ void log_error(std::string_view msg, std::initializer_list<LogField> fields = {}
 
 // RFC 3339 UTC with milliseconds, e.g. 2026-11-21T10:00:00.123Z.
 std::string utc_now_iso8601();
+// The same with microseconds, for timings.
+std::string utc_now_iso8601_us();
 
 }  // namespace offers

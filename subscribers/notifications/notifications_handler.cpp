@@ -38,7 +38,7 @@ Effect NotificationsHandler::effect(const Event& e, const std::string& message_i
     json = "{\"messageId\":" + json_quote(message_id) + ",\"event\":" + json_quote(e.name) +
            ",\"offerId\":" + std::to_string(e.offer.id) +
            ",\"text\":" + json_quote(notification_text(e)) +
-           ",\"sentAt\":" + json_quote(utc_now_iso8601()) + "}";
+           ",\"sentAt\":" + json_quote(utc_now_iso8601_us()) + "}";
   }
   return Effect{{kNotificationLog}, {kind_name(e.kind), json}};
 }
