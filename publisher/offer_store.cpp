@@ -9,16 +9,17 @@
 namespace offers {
 namespace {
 
-// Shared tail of every write: append the event and its meta, return its sequence number.
-// ARGV[1] occurredAt, ARGV[2] correlation id.
+// Shared tail of every write: append the event and its meta; returns its sequence number, the
+// event and the meta. ARGV[1] occurredAt, ARGV[2] correlation id.
 constexpr const char* kAppendEvent = R"lua(
 local function append_event(name, content)
   local seq = redis.call('LLEN', KEYS[2]) + 1
   local event = '{"sequenceNumber":' .. string.format('%d', seq) .. ',"occurredAt":"' ..
       ARGV[1] .. '","name":"' .. name .. '","content":' .. content .. '}'
+  local meta = name .. ' ' .. ARGV[2]
   redis.call('RPUSH', KEYS[2], event)
-  redis.call('RPUSH', KEYS[3], name .. ' ' .. ARGV[2])
-  return seq
+  redis.call('RPUSH', KEYS[3], meta)
+  return seq, event, meta
 end
 )lua";
 
@@ -27,8 +28,8 @@ const LuaScript kCreate{std::string(kAppendEvent) + R"lua(
 local id = redis.call('INCR', KEYS[4])
 local offer = '{"id":' .. string.format('%d', id) .. ',"description":' .. ARGV[3] .. '}'
 redis.call('HSET', KEYS[1], id, offer)
-local seq = append_event('SpecialOfferCreated', offer)
-return {id, seq, offer}
+local seq, event, meta = append_event('SpecialOfferCreated', offer)
+return {id, seq, offer, event, meta}
 )lua"};
 
 // KEYS offers, events:log, events:meta; ARGV occurredAt, correlation, id, description.
@@ -37,8 +38,9 @@ local old = redis.call('HGET', KEYS[1], ARGV[3])
 if not old then return false end
 local offer = '{"id":' .. ARGV[3] .. ',"description":' .. ARGV[4] .. '}'
 redis.call('HSET', KEYS[1], ARGV[3], offer)
-local seq = append_event('SpecialOfferUpdated', '{"oldOffer":' .. old .. ',"newOffer":' .. offer .. '}')
-return {tonumber(ARGV[3]), seq, offer}
+local seq, event, meta = append_event('SpecialOfferUpdated',
+    '{"oldOffer":' .. old .. ',"newOffer":' .. offer .. '}')
+return {tonumber(ARGV[3]), seq, offer, event, meta}
 )lua"};
 
 // KEYS offers, events:log, events:meta; ARGV occurredAt, correlation, id.
@@ -46,16 +48,18 @@ const LuaScript kRemove{std::string(kAppendEvent) + R"lua(
 local old = redis.call('HGET', KEYS[1], ARGV[3])
 if not old then return false end
 redis.call('HDEL', KEYS[1], ARGV[3])
-local seq = append_event('SpecialOfferRemoved', '{"offer":' .. old .. '}')
-return {tonumber(ARGV[3]), seq, old}
+local seq, event, meta = append_event('SpecialOfferRemoved', '{"offer":' .. old .. '}')
+return {tonumber(ARGV[3]), seq, old, event, meta}
 )lua"};
 
 std::optional<WriteResult> to_result(const redisReply* r) {
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != 3) return std::nullopt;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != 5) return std::nullopt;
   WriteResult w;
   w.offer_id = r->element[0]->integer;
-  w.sequence_number = r->element[1]->integer;
+  w.event.sequence_number = r->element[1]->integer;
   w.offer_json.assign(r->element[2]->str, r->element[2]->len);
+  w.event.body.assign(r->element[3]->str, r->element[3]->len);
+  w.event.meta.assign(r->element[4]->str, r->element[4]->len);
   return w;
 }
 

@@ -19,10 +19,17 @@ inline constexpr const char* kEventMeta = "special-offers:event_meta";
 inline constexpr const char* kRelayCursor = "special-offers:relay_confirmed";
 }  // namespace keys
 
+// One event of the outbox as the relay publishes it.
+struct OutboxEvent {
+  int64_t sequence_number = 0;
+  std::string body;
+  std::string meta;  // "<name> <correlation id>"
+};
+
 struct WriteResult {
   std::string offer_json;  // the new offer (create, update) or the removed one (delete)
   int64_t offer_id = 0;
-  int64_t sequence_number = 0;
+  OutboxEvent event;  // the event the change appended
 };
 
 // The offers and the outbox. Every change writes the offer and its event in one Lua script, so

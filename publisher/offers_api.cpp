@@ -27,12 +27,12 @@ std::optional<int64_t> path_id(HttpCall& c) {
 }  // namespace
 
 void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
-                      std::function<void()> after_write) {
+                      std::function<void(OutboxEvent&&)> after_write) {
   http.route(Method::Post, "/offers", [&store, after_write](HttpCall& c) {
     const auto check = check_offer_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    const WriteResult w = store.create(check.input->description, c.request_id);
-    after_write();
+    WriteResult w = store.create(check.input->description, c.request_id);
+    after_write(std::move(w.event));
     c.response.headers().add<Pistache::Http::Header::Location>("/offers/" +
                                                                std::to_string(w.offer_id));
     c.json(Code::Created, w.offer_json);
@@ -54,18 +54,18 @@ void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
     if (!id) return;
     const auto check = check_offer_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    const auto w = store.update(*id, check.input->description, c.request_id);
+    auto w = store.update(*id, check.input->description, c.request_id);
     if (!w) return c.error(Code::Not_Found, "offer " + std::to_string(*id) + " not found");
-    after_write();
+    after_write(std::move(w->event));
     c.json(Code::Ok, w->offer_json);
   });
 
   http.route(Method::Delete, "/offers/:id", [&store, after_write](HttpCall& c) {
     const auto id = path_id(c);
     if (!id) return;
-    const auto w = store.remove(*id, c.request_id);
+    auto w = store.remove(*id, c.request_id);
     if (!w) return c.error(Code::Not_Found, "offer " + std::to_string(*id) + " not found");
-    after_write();
+    after_write(std::move(w->event));
     c.no_content();
   });
 

@@ -17,6 +17,7 @@ constexpr uint16_t kChannel = 1;
 // The confirmed cursor is written to Redis at most this often: fewer writes (each one an fsync)
 // under load, at the price of resending up to this much after a crash, which dedupe absorbs.
 constexpr uint64_t kCursorWriteMs = 20;
+constexpr size_t kMaxHandedOver = 10000;
 }  // namespace
 
 Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
@@ -33,11 +34,7 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
                  more_ = true;
                }
              }),
-      wake_(loop,
-            [this] {
-              more_ = true;
-              pump();
-            }),
+      wake_(loop, [this] { pump(); }),
       tick_(loop),
       cursor_timer_(loop),
       stop_timer_(loop),
@@ -119,11 +116,13 @@ void Relay::pump() {
     load_cursor();
     return;
   }
+  if (!publish_handed_over()) more_ = true;  // a gap: read that part of the outbox from Redis
+  if (!amqp_.connected()) return;
   if (!more_) return;
   const int64_t room = settings_.confirm_window - static_cast<int64_t>(inflight_.size());
   if (room <= 0) return;
   const int64_t n = std::min<int64_t>(room, settings_.relay_batch);
-  more_ = false;  // until a notification, a tick or a full batch says otherwise
+  more_ = false;  // until a gap, a reconnect, a tick or a full batch says otherwise
   const std::string first = std::to_string(next_ - 1);
   const std::string last = std::to_string(next_ - 1 + n - 1);
   fetching_ = true;
@@ -157,39 +156,81 @@ void Relay::pump() {
 }
 
 void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* meta) {
-  AmqpConnection* conn = amqp_.connection();
-  if (conn == nullptr || stopping_) return;
+  if (amqp_.connection() == nullptr || stopping_) return;
   const size_t count = std::min(bodies.size(), meta->elements);
   if (count > 0) fault_point("before_publish");
   try {
     for (size_t i = 0; i < count; ++i) {
-      const std::string_view m(meta->element[i]->str, meta->element[i]->len);
-      const auto space = m.find(' ');
-      Properties p;
-      p.content_type = "application/json";
-      p.delivery_mode = 2;
-      p.message_id = message_id_for(next_);
-      p.type = std::string(m.substr(0, space));
-      if (space != std::string_view::npos && space + 1 < m.size()) {
-        p.correlation_id = std::string(m.substr(space + 1));
-      }
-      p.app_id = "special-offers";
-      p.timestamp = static_cast<uint64_t>(std::time(nullptr));
-      p.headers.push_back({"x-schema-version", HeaderValue{int64_t{kSchemaVersion}}});
-      conn->publish(kChannel, kExchange, "", true, p, bodies[i]);
-      fault_point("after_publish");
-      inflight_.push_back({next_tag_++, next_, false});
-      if (next_ > published_) {
-        published_ = next_;
-        published_total_.inc();
-      }
-      ++next_;
+      publish_one(bodies[i], std::string_view(meta->element[i]->str, meta->element[i]->len));
     }
   } catch (const AmqpError& e) {
     amqp_.fail(e.what());
     return;
   }
   pump();
+}
+
+void Relay::publish_one(const std::string& body, std::string_view meta) {
+  const auto space = meta.find(' ');
+  Properties p;
+  p.content_type = "application/json";
+  p.delivery_mode = 2;
+  p.message_id = message_id_for(next_);
+  p.type = std::string(meta.substr(0, space));
+  if (space != std::string_view::npos && space + 1 < meta.size()) {
+    p.correlation_id = std::string(meta.substr(space + 1));
+  }
+  p.app_id = "special-offers";
+  p.timestamp = static_cast<uint64_t>(std::time(nullptr));
+  p.headers.push_back({"x-schema-version", HeaderValue{int64_t{kSchemaVersion}}});
+  amqp_.connection()->publish(kChannel, kExchange, "", true, p, body);
+  fault_point("after_publish");
+  inflight_.push_back({next_tag_++, next_, false});
+  if (next_ > published_) {
+    published_ = next_;
+    published_total_.inc();
+  }
+  ++next_;
+}
+
+void Relay::hand_over(OutboxEvent&& event) {
+  {
+    std::lock_guard lock(handover_mu_);
+    // Bounded: while the broker is away the outbox in Redis holds everything anyway.
+    if (handover_.size() < kMaxHandedOver) handover_.push_back(std::move(event));
+  }
+  wake_.send();
+}
+
+bool Relay::publish_handed_over() {
+  {
+    std::lock_guard lock(handover_mu_);
+    for (auto& e : handover_) {
+      if (e.sequence_number >= next_ && handed_.size() < kMaxHandedOver) {
+        const int64_t seq = e.sequence_number;
+        handed_.emplace(seq, std::move(e));
+      }
+    }
+    handover_.clear();
+  }
+  handed_.erase(handed_.begin(), handed_.lower_bound(next_));
+  const auto room = [this] {
+    return settings_.confirm_window - static_cast<int64_t>(inflight_.size());
+  };
+  if (!handed_.empty() && handed_.begin()->first == next_ && room() > 0) {
+    fault_point("before_publish");
+    try {
+      while (!handed_.empty() && handed_.begin()->first == next_ && room() > 0) {
+        publish_one(handed_.begin()->second.body, handed_.begin()->second.meta);
+        handed_.erase(handed_.begin());
+      }
+    } catch (const AmqpError& e) {
+      amqp_.fail(e.what());
+      return true;
+    }
+  }
+  // What is left either waits for room in the window or sits behind an event not handed over.
+  return handed_.empty() || handed_.begin()->first == next_;
 }
 
 void Relay::on_method(uint16_t channel, amqp_method_number_t id, const void* decoded) {

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "publisher/offer_store.hpp"
 #include "shared/amqp_client.hpp"
 #include "shared/metrics.hpp"
 #include "shared/redis_async.hpp"
@@ -31,8 +34,10 @@ class Relay : private AmqpClient::Handler {
   void start();
   // Stops after the unconfirmed window drains or the grace period ends; then calls done.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
-  // Thread-safe: there is something new in the outbox.
-  void notify() { wake_.send(); }
+  // Thread-safe: an event just committed to the outbox, so that the relay can publish it without
+  // reading it back from Redis. The outbox stays the source of truth: an event that is not
+  // handed over (or is dropped here) is read from Redis instead.
+  void hand_over(OutboxEvent&& event);
 
   struct Status {
     bool broker_connected;
@@ -55,6 +60,9 @@ class Relay : private AmqpClient::Handler {
   void pump();
   void load_cursor();
   void publish_batch(const std::vector<std::string>& bodies, redisReply* meta);
+  void publish_one(const std::string& body, std::string_view meta);
+  // Publishes the handed-over events that continue the sequence; false when there is a gap.
+  bool publish_handed_over();
   void confirm(uint64_t tag, bool multiple);
   void write_cursor();
   void update_gauges();
@@ -80,6 +88,10 @@ class Relay : private AmqpClient::Handler {
   bool blocked_ = false;
   bool stopping_ = false;
   std::deque<Inflight> inflight_;
+  std::map<int64_t, OutboxEvent> handed_;  // loop-owned, by sequence number
+
+  std::mutex handover_mu_;
+  std::vector<OutboxEvent> handover_;  // filled by HTTP threads
 
   std::atomic<bool> connected_{false};
   std::atomic<bool> blocked_flag_{false};

@@ -18,7 +18,8 @@ int run_special_offers(const PublisherSettings& settings) {
   ServiceRunner runner(settings.common, metrics);
   auto relay = std::make_unique<Relay>(runner.loop(), settings, metrics,
                                        [&](const std::string&) { runner.shutdown(2); });
-  add_offer_routes(runner.http(), store, settings.events_page_limit, [&relay] { relay->notify(); });
+  add_offer_routes(runner.http(), store, settings.events_page_limit,
+                   [&relay](OutboxEvent&& e) { relay->hand_over(std::move(e)); });
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;
