@@ -37,6 +37,29 @@ void CpuUsage::watch(const std::string& name, pid_t pid) {
 
 void CpuUsage::start() {
   for (const auto& [name, pid] : pids_) at_start_[name] = cpu_seconds(pid);
+  machine_at_start_ = machine_ticks();
+}
+
+CpuUsage::MachineTicks CpuUsage::machine_ticks() {
+  // cpu  user nice system idle iowait irq softirq steal ...
+  std::ifstream in("/proc/stat");
+  std::string label;
+  in >> label;
+  MachineTicks t;
+  unsigned long long v = 0;
+  for (int i = 0; i < 8 && in >> v; ++i) {
+    t.total += v;
+    if (i == 7) t.steal = v;
+  }
+  return t;
+}
+
+double CpuUsage::stolen_since_start() const {
+  const MachineTicks now = machine_ticks();
+  const auto total = now.total - machine_at_start_.total;
+  return total == 0 ? 0
+                    : static_cast<double>(now.steal - machine_at_start_.steal) /
+                          static_cast<double>(total);
 }
 
 std::map<std::string, double> CpuUsage::since_start() const {

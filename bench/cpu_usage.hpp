@@ -16,10 +16,17 @@ class CpuUsage {
   void start();
   // Seconds of CPU per process since start().
   std::map<std::string, double> since_start() const;
+  // Share of the machine's CPU time the hypervisor gave to other guests since start().
+  double stolen_since_start() const;
 
  private:
+  struct MachineTicks {
+    unsigned long long total = 0, steal = 0;
+  };
+  static MachineTicks machine_ticks();
   std::map<std::string, pid_t> pids_;
   std::map<std::string, double> at_start_;
+  MachineTicks machine_at_start_;
 };
 
 // CPU seconds a process has used so far; 0 when it is gone.

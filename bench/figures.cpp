@@ -27,7 +27,37 @@ void Report::add(const std::string& section, const std::string& name, double val
 }
 
 void Report::ratio(const std::string& name, double value, double target, bool higher) {
-  ratios_.push_back({name, value, target, higher});
+  ratios_.push_back({name, value, target, higher, {}});
+}
+
+namespace {
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+}  // namespace
+
+Report Report::median(const std::vector<Report>& rounds) {
+  Report out;
+  if (rounds.empty()) return out;
+  out = rounds.front();
+  for (size_t i = 0; i < out.rows_.size(); ++i) {
+    std::vector<double> v;
+    for (const auto& r : rounds) {
+      if (i < r.rows_.size() && r.rows_[i].name == out.rows_[i].name) v.push_back(r.rows_[i].value);
+    }
+    out.rows_[i].value = median_of(v);
+  }
+  for (size_t i = 0; i < out.ratios_.size(); ++i) {
+    std::vector<double> v;
+    for (const auto& r : rounds) {
+      if (i < r.ratios_.size()) v.push_back(r.ratios_[i].value);
+    }
+    out.ratios_[i].value = median_of(v);
+    out.ratios_[i].rounds = v;
+  }
+  return out;
 }
 
 std::string Report::table() const {
@@ -46,9 +76,18 @@ std::string Report::table() const {
   out += "\nratios against targets\n";
   for (const auto& r : ratios_) {
     const bool met = r.higher_is_better ? r.value >= r.target : r.value <= r.target;
-    std::snprintf(line, sizeof line, "  %-44s %8.2f   target %s %.2f   %s\n", r.name.c_str(),
-                  r.value, r.higher_is_better ? ">=" : "<=", r.target, met ? "met" : "NOT met");
+    std::snprintf(line, sizeof line, "  %-44s %8.2f   target %s %.2f   %s", r.name.c_str(), r.value,
+                  r.higher_is_better ? ">=" : "<=", r.target, met ? "met" : "NOT met");
     out += line;
+    if (r.rounds.size() > 1) {
+      out += "   (rounds:";
+      for (double v : r.rounds) {
+        std::snprintf(line, sizeof line, " %.2f", v);
+        out += line;
+      }
+      out += ")";
+    }
+    out += "\n";
   }
   return out;
 }
@@ -67,7 +106,14 @@ std::string Report::json(const std::string& machine) const {
     char v[128];
     std::snprintf(v, sizeof v, "\"value\":%.4f,\"target\":%.4f", ratios_[i].value,
                   ratios_[i].target);
-    out += std::string(i ? "," : "") + "{\"name\":" + json_quote(ratios_[i].name) + "," + v + "}";
+    std::string each;
+    for (double x : ratios_[i].rounds) {
+      char one[32];
+      std::snprintf(one, sizeof one, "%s%.4f", each.empty() ? "" : ",", x);
+      each += one;
+    }
+    out += std::string(i ? "," : "") + "{\"name\":" + json_quote(ratios_[i].name) + "," + v +
+           ",\"rounds\":[" + each + "]}";
   }
   return out + "]}\n";
 }

@@ -20,6 +20,9 @@ class Report {
   void ratio(const std::string& name, double value, double target, bool higher_is_better);
   std::string table() const;
   std::string json(const std::string& machine) const;
+  // Each figure and ratio as the median over rounds of the same sections; ratios keep every
+  // round's value beside the median.
+  static Report median(const std::vector<Report>& rounds);
 
  private:
   struct Row {
@@ -30,6 +33,7 @@ class Report {
     std::string name;
     double value, target;
     bool higher_is_better;
+    std::vector<double> rounds;
   };
   std::vector<Row> rows_;
   std::vector<Ratio> ratios_;

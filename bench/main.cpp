@@ -29,15 +29,16 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Options {
-  long events = 20000;   // raw ceiling
-  long backlog = 20000;  // subscriber drain, per queue
-  long e2e = 5000;       // end-to-end writes
-  int clients = 32;      // concurrent HTTP clients
-  double rate = 1000;    // fixed-rate test, events/s
-  double seconds = 5;    // fixed-rate test length
+  long events = 20000;    // raw ceiling
+  long backlog = 100000;  // subscriber drain, per queue
+  long e2e = 20000;       // end-to-end writes
+  int clients = 32;       // concurrent HTTP clients
+  double rate = 1000;     // fixed-rate test, events/s
+  double seconds = 5;     // fixed-rate test length
   int prefetch = 500;
   std::string json_path;
   std::string sections = "raw,drain,e2e,fixed";
+  int rounds = 3;  // the machine's speed drifts: each figure is the median of the rounds
   bool run(const std::string& section) const { return sections.find(section) != std::string::npos; }
 };
 
@@ -74,6 +75,7 @@ void add_cpu(Report& rep, const std::string& section, const CpuUsage& cpu, doubl
     total += used;
   }
   rep.add(section, "cores busy", total / seconds, "cores");
+  rep.add(section, "machine time stolen by the hypervisor", 100 * cpu.stolen_since_start(), "%");
 }
 
 long peak_rss_kib(pid_t pid) {
@@ -199,33 +201,8 @@ RawCeiling raw_path(long n, double rate, int prefetch) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--events")
-      o.events = std::stol(v);
-    else if (k == "--backlog")
-      o.backlog = std::stol(v);
-    else if (k == "--e2e")
-      o.e2e = std::stol(v);
-    else if (k == "--clients")
-      o.clients = std::stoi(v);
-    else if (k == "--rate")
-      o.rate = std::stod(v);
-    else if (k == "--seconds")
-      o.seconds = std::stod(v);
-    else if (k == "--json")
-      o.json_path = v;
-    else if (k == "--sections")
-      o.sections = v;
-    else {
-      std::fprintf(stderr,
-                   "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
-                   "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed]\n");
-      return 2;
-    }
-  }
+// One round of every chosen section; its figures and ratios.
+Report run_round(const Options& o) {
   Report rep;
 
   // 1. The raw ceiling.
@@ -447,8 +424,48 @@ int main(int argc, char** argv) {
     rep.ratio("system p99 / raw p99 at fixed rate",
               system_fixed.total.p99 / std::max(1.0, raw_fixed.latency.p99), 3.0, false);
 
+  return rep;
+}
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--events")
+      o.events = std::stol(v);
+    else if (k == "--backlog")
+      o.backlog = std::stol(v);
+    else if (k == "--e2e")
+      o.e2e = std::stol(v);
+    else if (k == "--clients")
+      o.clients = std::stoi(v);
+    else if (k == "--rate")
+      o.rate = std::stod(v);
+    else if (k == "--seconds")
+      o.seconds = std::stod(v);
+    else if (k == "--json")
+      o.json_path = v;
+    else if (k == "--sections")
+      o.sections = v;
+    else if (k == "--rounds")
+      o.rounds = std::max(1, std::stoi(v));
+    else {
+      std::fprintf(stderr,
+                   "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
+                   "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed] "
+                   "[--rounds N]\n");
+      return 2;
+    }
+  }
+  std::vector<Report> rounds;
+  for (int r = 1; r <= o.rounds; ++r) {
+    std::fprintf(stderr, "round %d of %d\n", r, o.rounds);
+    rounds.push_back(run_round(o));
+  }
+  const Report rep = Report::median(rounds);
   const std::string m = machine();
-  std::printf("offers-bench on %s\n%s", m.c_str(), rep.table().c_str());
+  std::printf("offers-bench on %s (median of %d rounds)\n%s", m.c_str(), o.rounds,
+              rep.table().c_str());
   if (!o.json_path.empty()) std::ofstream(o.json_path) << rep.json(m);
   return 0;
 }
