@@ -206,6 +206,37 @@ TEST_CASE(
   CHECK(sys.box.queue_depth("statistics.dlq") == 0);
 }
 
+TEST_CASE(
+    "a Redis error in one event's effect fails that delivery alone - the rest of its batch is "
+    "applied - it is retried and dead-lettered with the error and stays unapplied",
+    "[subscribers]") {
+  Sandbox box;
+  auto offers = box.start("special-offers");
+  for (int i = 1; i <= 3; ++i) {
+    REQUIRE(
+        offers->request("POST", "/offers", "{\"description\":\"offer " + std::to_string(i) + "\"}")
+            .status == 201);
+  }
+  REQUIRE(wait_until([&] { return box.queue_depth("loyalty") == 3; }, 10s));
+  // Offer 2's last sequence number is not a number: comparing with it raises a Lua error.
+  box.redis().command({"HSET", "loyalty:offer_seq", "2", "not a number"});
+  auto loyalty = box.start("loyalty", {{"RETRY_DELAYS", "200ms,200ms"}});
+
+  REQUIRE(wait_until([&] { return box.queue_depth("loyalty.dlq") == 1; }, 20s));
+  CHECK(loyalty->get("/offers").body ==
+        R"([{"id":1,"description":"offer 1"},{"id":3,"description":"offer 3"}])");
+  CHECK(settled(*loyalty, "applied") == 2);
+  CHECK(settled(*loyalty, "retried") == 2);
+  CHECK(settled(*loyalty, "dead_lettered") == 1);
+  CHECK(box.redis().command({"EXISTS", "processed:loyalty:special-offers-2"})->integer == 0);
+  CHECK(box.redis().command({"EXISTS", "processed:loyalty:special-offers-3"})->integer == 1);
+  const auto dead = box.drain("loyalty.dlq", 1, 5s);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].props.message_id == "special-offers-2");
+  CHECK_THAT(dead[0].props.string_header("x-error").value_or(""), Catch::Contains("redis: "));
+  CHECK(dead[0].props.int_header("x-retry-count") == 2);
+}
+
 TEST_CASE("unknown event names are acknowledged and counted as ignored", "[subscribers]") {
   System sys;
   auto conn = sys.box.connect_amqp(true);
