@@ -21,7 +21,7 @@ constexpr size_t kMaxHandedOver = 10000;
 }  // namespace
 
 Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
-             std::function<void(const std::string&)> on_fatal)
+             std::shared_ptr<HandOver> handover, std::function<void(const std::string&)> on_fatal)
     : settings_(settings),
       on_fatal_(std::move(on_fatal)),
       amqp_(loop, settings.common, "special-offers", *this),
@@ -44,9 +44,12 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
           metrics.counter("relay_resent_total", "Events published again after a reconnect")),
       lag_(metrics.gauge("outbox_lag", "Events in the outbox not yet confirmed by the broker")),
       broker_up_(metrics.gauge("broker_connected", "1 while the broker connection is open")),
-      blocked_gauge_(metrics.gauge("broker_blocked", "1 while the broker blocks publishers")) {}
+      blocked_gauge_(metrics.gauge("broker_blocked", "1 while the broker blocks publishers")) {
+  handover_ = std::move(handover);
+  handover_->attach([this] { wake_.send(); });
+}
 
-Relay::~Relay() = default;
+Relay::~Relay() { handover_->detach(); }  // before wake_ closes
 
 void Relay::start() {
   redis_.start();
@@ -193,25 +196,12 @@ void Relay::publish_one(const std::string& body, std::string_view meta) {
   ++next_;
 }
 
-void Relay::hand_over(OutboxEvent&& event) {
-  {
-    std::lock_guard lock(handover_mu_);
-    // Bounded: while the broker is away the outbox in Redis holds everything anyway.
-    if (handover_.size() < kMaxHandedOver) handover_.push_back(std::move(event));
-  }
-  wake_.send();
-}
-
 bool Relay::publish_handed_over() {
-  {
-    std::lock_guard lock(handover_mu_);
-    for (auto& e : handover_) {
-      if (e.sequence_number >= next_ && handed_.size() < kMaxHandedOver) {
-        const int64_t seq = e.sequence_number;
-        handed_.emplace(seq, std::move(e));
-      }
+  for (auto& e : handover_->take()) {
+    if (e.sequence_number >= next_ && handed_.size() < kMaxHandedOver) {
+      const int64_t seq = e.sequence_number;
+      handed_.emplace(seq, std::move(e));
     }
-    handover_.clear();
   }
   handed_.erase(handed_.begin(), handed_.lower_bound(next_));
   const auto room = [this] {

@@ -7,11 +7,11 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "publisher/offer_store.hpp"
+#include "publisher/handover.hpp"
 #include "shared/amqp_client.hpp"
 #include "shared/metrics.hpp"
 #include "shared/redis_async.hpp"
@@ -27,17 +27,14 @@ namespace offers {
 // the same message ids; the subscribers' dedupe absorbs the repeats.
 class Relay : private AmqpClient::Handler {
  public:
+  // Events pushed to handover are published without reading them back from Redis.
   Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
-        std::function<void(const std::string&)> on_fatal);
+        std::shared_ptr<HandOver> handover, std::function<void(const std::string&)> on_fatal);
   ~Relay() override;
 
   void start();
   // Stops after the unconfirmed window drains or the grace period ends; then calls done.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
-  // Thread-safe: an event just committed to the outbox, so that the relay can publish it without
-  // reading it back from Redis. The outbox stays the source of truth: an event that is not
-  // handed over (or is dropped here) is read from Redis instead.
-  void hand_over(OutboxEvent&& event);
 
   struct Status {
     bool broker_connected;
@@ -90,8 +87,7 @@ class Relay : private AmqpClient::Handler {
   std::deque<Inflight> inflight_;
   std::map<int64_t, OutboxEvent> handed_;  // loop-owned, by sequence number
 
-  std::mutex handover_mu_;
-  std::vector<OutboxEvent> handover_;  // filled by HTTP threads
+  std::shared_ptr<HandOver> handover_;
 
   std::atomic<bool> connected_{false};
   std::atomic<bool> blocked_flag_{false};

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "publisher/handover.hpp"
 #include "publisher/offer_store.hpp"
 #include "publisher/offers_api.hpp"
 #include "publisher/relay.hpp"
@@ -16,10 +17,13 @@ int run_special_offers(const PublisherSettings& settings) {
   RedisPool pool(settings.common.redis, std::chrono::seconds(2));
   OfferStore store(pool);
   ServiceRunner runner(settings.common, metrics);
-  auto relay = std::make_unique<Relay>(runner.loop(), settings, metrics,
+  // Request threads may still finish a write while the relay is torn down: the hand-over outlives
+  // both sides.
+  auto handover = std::make_shared<HandOver>(10000);
+  auto relay = std::make_unique<Relay>(runner.loop(), settings, metrics, handover,
                                        [&](const std::string&) { runner.shutdown(2); });
   add_offer_routes(runner.http(), store, settings.events_page_limit,
-                   [&relay](OutboxEvent&& e) { relay->hand_over(std::move(e)); });
+                   [handover](OutboxEvent&& e) { handover->push(std::move(e)); });
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;

@@ -12,14 +12,18 @@ local function moves_forward(seq_key, stale_key, id, seq)
   redis.call('HSET', seq_key, id, seq)
   return true
 end
+local finish  -- a handler may set it to run once after the batch
 )lua" + apply_body +
          R"lua(
 local ttl, results, k, a = ARGV[1], {}, 1, 2
+local K, A = {}, {}  -- reused for every event of the batch
 while a <= #ARGV do
   local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
   local seen = KEYS[k]
-  local K = {unpack(KEYS, k + 1, k + nk)}
-  local A = {unpack(ARGV, a + 2, a + 1 + na)}
+  for i = 1, nk do K[i] = KEYS[k + i] end
+  for i = nk + 1, #K do K[i] = nil end
+  for i = 1, na do A[i] = ARGV[a + 1 + i] end
+  for i = na + 1, #A do A[i] = nil end
   k, a = k + 1 + nk, a + 2 + na
   local result = 'duplicate'
   if redis.call('SET', seen, '1', 'NX', 'EX', ttl) then
@@ -32,6 +36,7 @@ while a <= #ARGV do
   end
   results[#results + 1] = result
 end
+if finish then finish() end
 return results
 )lua";
 }

@@ -29,7 +29,8 @@ class EventHandler {
   // For order-dependent effects it can call moves_forward(seq_key, stale_key, id, seq), seq being
   // the sequence number as a string: false (and the stale count raised) when an event for that
   // offer with this or a later sequence number was already applied, else true with seq recorded.
-  // Locals defined outside apply() live for one script call, that is one batch of events.
+  // Locals defined outside apply() live for one script call, that is one batch of events; the
+  // script may assign `finish = function() ... end` to write what it gathered once per batch.
   virtual const std::string& apply_script() const = 0;
   virtual Effect effect(const Event& event, const std::string& message_id) = 0;
 };

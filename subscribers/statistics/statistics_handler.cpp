@@ -7,13 +7,12 @@ namespace offers {
 // Counts by type take every event once; the active set only moves forward per offer.
 const std::string& StatisticsHandler::apply_script() const {
   static const std::string script = R"lua(
-local last_seq  -- read once per batch
+local last_seq, last_key, last_moved  -- read once per batch, written once at its end
 local function apply(K, A)
   local kind, name, id, seq = A[1], A[2], A[3], A[4]
-  last_seq = last_seq or tonumber(redis.call('GET', K[4]) or '0')
+  last_seq, last_key = last_seq or tonumber(redis.call('GET', K[4]) or '0'), K[4]
   if tonumber(seq) > last_seq then
-    redis.call('SET', K[4], seq)
-    last_seq = tonumber(seq)
+    last_seq, last_moved = tonumber(seq), seq
   end
   if kind == 'unknown' then
     redis.call('INCR', K[5])
@@ -27,6 +26,9 @@ local function apply(K, A)
     redis.call('SADD', K[2], id)
   end
   return 'applied'
+end
+finish = function()
+  if last_moved then redis.call('SET', last_key, last_moved) end
 end
 )lua";
   return script;
