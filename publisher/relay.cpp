@@ -148,8 +148,12 @@ void Relay::pump() {
       {"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen, n, from](redisReply* r) {
         fetching_ = false;
         // Only a reply for the current connection and the current position is published.
-        if (gen != generation_ || from != next_ || r == nullptr || r->type != REDIS_REPLY_ARRAY) {
-          more_ = true;
+        if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
+          more_ = true;  // Redis is gone or failing: its reconnection or the tick tries again
+          return;
+        }
+        if (gen != generation_ || from != next_) {
+          more_ = true;  // the reconnect or a cursor load moved the position: fetch from there
           pump();
           return;
         }

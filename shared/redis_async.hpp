@@ -28,7 +28,8 @@ class AsyncRedis {
 
   void start();
   void stop();
-  bool ready() const { return ready_; }
+  // False as soon as the connection is gone, even before its loss is reported.
+  bool ready() const { return ready_ && ctx_ != nullptr; }
   size_t outstanding() const { return outstanding_; }
   void command(const std::vector<std::string>& argv, Callback cb);
 
