@@ -19,6 +19,7 @@
 #include "shared/topology.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace offers;
@@ -76,15 +77,6 @@ void add_cpu(Report& rep, const std::string& section, const CpuUsage& cpu, doubl
   }
   rep.add(section, "cores busy", total / seconds, "cores");
   rep.add(section, "machine time stolen by the hypervisor", 100 * cpu.stolen_since_start(), "%");
-}
-
-long peak_rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
 }
 
 std::string machine() {
@@ -285,7 +277,7 @@ Report run_round(const Options& o) {
       slowest_drain = std::min(slowest_drain, rate);
       rep.add("subscriber drain", name + ", exactly-once effects", rate, "events/s");
       rep.add("subscriber drain", name + " peak memory",
-              static_cast<double>(peak_rss_kib(svc->process().pid())) / 1024.0, "MiB");
+              static_cast<double>(proc_status_kib(svc->process().pid(), "VmHWM")) / 1024.0, "MiB");
     }
   }
 

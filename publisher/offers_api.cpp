@@ -1,6 +1,7 @@
 #include "publisher/offers_api.hpp"
 
 #include "publisher/offer_input.hpp"
+#include "shared/json.hpp"
 
 namespace offers {
 
@@ -8,15 +9,6 @@ using Pistache::Http::Code;
 using Pistache::Http::Method;
 
 namespace {
-
-std::string join_array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ",";
-    out += items[i];
-  }
-  return out + "]";
-}
 
 std::optional<int64_t> path_id(HttpCall& c) {
   const auto id = parse_positive_id(c.request.param(":id").as<std::string>());
@@ -39,7 +31,7 @@ void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
   });
 
   http.route(Method::Get, "/offers",
-             [&store](HttpCall& c) { c.json(Code::Ok, join_array(store.all())); });
+             [&store](HttpCall& c) { c.json(Code::Ok, json_array(store.all())); });
 
   http.route(Method::Get, "/offers/:id", [&store](HttpCall& c) {
     const auto id = path_id(c);
@@ -84,7 +76,7 @@ void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
       end = *v;
       if (end < start) return c.error(Code::Bad_Request, "end must not be less than start");
     }
-    c.json(Code::Ok, join_array(store.events(start, end, page_limit)));
+    c.json(Code::Ok, json_array(store.events(start, end, page_limit)));
   });
 }
 

@@ -17,7 +17,6 @@ constexpr uint16_t kChannel = 1;
 // The confirmed cursor is written to Redis at most this often: fewer writes (each one an fsync)
 // under load, at the price of resending up to this much after a crash, which dedupe absorbs.
 constexpr uint64_t kCursorWriteMs = 20;
-constexpr size_t kMaxHandedOver = 10000;
 }  // namespace
 
 Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
@@ -38,6 +37,7 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
       tick_(loop),
       cursor_timer_(loop),
       stop_timer_(loop),
+      handover_(std::move(handover)),
       published_total_(metrics.counter("relay_published_total", "Events handed to the broker")),
       confirmed_total_(metrics.counter("relay_confirmed_total", "Events confirmed by the broker")),
       republished_total_(
@@ -45,7 +45,6 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
       lag_(metrics.gauge("outbox_lag", "Events in the outbox not yet confirmed by the broker")),
       broker_up_(metrics.gauge("broker_connected", "1 while the broker connection is open")),
       blocked_gauge_(metrics.gauge("broker_blocked", "1 while the broker blocks publishers")) {
-  handover_ = std::move(handover);
   handover_->attach([this] { wake_.send(); });
 }
 
@@ -122,7 +121,7 @@ void Relay::pump() {
   if (!publish_handed_over()) more_ = true;  // a gap: read that part of the outbox from Redis
   if (!amqp_.connected()) return;
   if (!more_) return;
-  const int64_t room = settings_.confirm_window - static_cast<int64_t>(inflight_.size());
+  const int64_t room = window_room();
   if (room <= 0) return;
   const int64_t n = std::min<int64_t>(room, settings_.relay_batch);
   more_ = false;  // until a gap, a reconnect, a tick or a full batch says otherwise
@@ -147,11 +146,11 @@ void Relay::pump() {
   redis_.command(
       {"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen, n, from](redisReply* r) {
         fetching_ = false;
-        // Only a reply for the current connection and the current position is published.
         if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
           more_ = true;  // Redis is gone or failing: its reconnection or the tick tries again
           return;
         }
+        // Only a reply for the current connection and the current position is published.
         if (gen != generation_ || from != next_) {
           more_ = true;  // the reconnect or a cursor load moved the position: fetch from there
           pump();
@@ -202,19 +201,16 @@ void Relay::publish_one(const std::string& body, std::string_view meta) {
 
 bool Relay::publish_handed_over() {
   for (auto& e : handover_->take()) {
-    if (e.sequence_number >= next_ && handed_.size() < kMaxHandedOver) {
+    if (e.sequence_number >= next_ && handed_.size() < kHandOverCapacity) {
       const int64_t seq = e.sequence_number;
       handed_.emplace(seq, std::move(e));
     }
   }
   handed_.erase(handed_.begin(), handed_.lower_bound(next_));
-  const auto room = [this] {
-    return settings_.confirm_window - static_cast<int64_t>(inflight_.size());
-  };
-  if (!handed_.empty() && handed_.begin()->first == next_ && room() > 0) {
+  if (!handed_.empty() && handed_.begin()->first == next_ && window_room() > 0) {
     fault_point("before_publish");
     try {
-      while (!handed_.empty() && handed_.begin()->first == next_ && room() > 0) {
+      while (!handed_.empty() && handed_.begin()->first == next_ && window_room() > 0) {
         publish_one(handed_.begin()->second.body, handed_.begin()->second.meta);
         handed_.erase(handed_.begin());
       }

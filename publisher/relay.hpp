@@ -58,6 +58,10 @@ class Relay : private AmqpClient::Handler {
   void load_cursor();
   void publish_batch(const std::vector<std::string>& bodies, redisReply* meta);
   void publish_one(const std::string& body, std::string_view meta);
+  // Events that may still be published before the confirm window is full.
+  int64_t window_room() const {
+    return settings_.confirm_window - static_cast<int64_t>(inflight_.size());
+  }
   // Publishes the handed-over events that continue the sequence; false when there is a gap.
   bool publish_handed_over();
   void confirm(uint64_t tag, bool multiple);

@@ -19,7 +19,7 @@ int run_special_offers(const PublisherSettings& settings) {
   ServiceRunner runner(settings.common, metrics);
   // Request threads may still finish a write while the relay is torn down: the hand-over outlives
   // both sides.
-  auto handover = std::make_shared<HandOver>(10000);
+  auto handover = std::make_shared<HandOver>(kHandOverCapacity);
   auto relay = std::make_unique<Relay>(runner.loop(), settings, metrics, handover,
                                        [&](const std::string&) { runner.shutdown(2); });
   add_offer_routes(runner.http(), store, settings.events_page_limit,

@@ -41,6 +41,15 @@ bool parse_json_object(std::string_view body, rapidjson::Document& doc, std::str
   return true;
 }
 
+std::string json_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ",";
+    out += items[i];
+  }
+  return out + "]";
+}
+
 std::string error_body(std::string_view message) {
   return "{\"error\":" + json_quote(message) + "}";
 }

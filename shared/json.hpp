@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace offers {
 
@@ -22,6 +23,9 @@ bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& er
 
 // A request body that must be a JSON object; error says what is wrong in words for a 400 reply.
 bool parse_json_object(std::string_view body, rapidjson::Document& doc, std::string& error);
+
+// A JSON array of values that are JSON already.
+std::string json_array(const std::vector<std::string>& items);
 
 // {"error": message}
 std::string error_body(std::string_view message);

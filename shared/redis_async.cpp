@@ -116,7 +116,7 @@ void AsyncRedis::check_liveness() {
 }
 
 void AsyncRedis::command(const std::vector<std::string>& argv, Callback cb) {
-  if (!ready_ || ctx_ == nullptr) {
+  if (!ready()) {
     cb(nullptr);
     return;
   }

@@ -55,12 +55,10 @@ std::string offers_json(SyncRedis& redis, const std::vector<std::string>* intere
     rows.emplace_back(parse_non_negative(text(r->element[i])).value_or(0), std::move(offer));
   }
   std::sort(rows.begin(), rows.end());
-  std::string out = "[";
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (i) out += ",";
-    out += rows[i].second;
-  }
-  return out + "]";
+  std::vector<std::string> offers;
+  offers.reserve(rows.size());
+  for (auto& row : rows) offers.push_back(std::move(row.second));
+  return json_array(offers);
 }
 
 std::optional<int64_t> user_id(HttpCall& c) {

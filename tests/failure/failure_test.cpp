@@ -2,12 +2,11 @@
 
 #include <catch2/catch.hpp>
 #include <csignal>
-#include <cstdlib>
-#include <fstream>
 #include <random>
 
 #include "shared/json.hpp"
 #include "tests/failure/scenario.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace offers;
@@ -17,15 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 
 int writes() { return Scenario::default_writes(); }
-
-long rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
-  }
-  return -1;
-}
 
 }  // namespace
 
@@ -133,7 +123,7 @@ TEST_CASE("one subscriber down for a while under load drains its backlog in boun
   s.fault_ends();
   s.restart_with("statistics", {});
   REQUIRE(wait_until([&] { return s.box().queue_depth("statistics") == 0; }, 60s));
-  const long rss = rss_kib(s.service("statistics").process().pid());
+  const long rss = proc_status_kib(s.service("statistics").process().pid(), "VmRSS");
   std::printf("statistics RSS after draining its backlog: %ld KiB\n", rss);
   CHECK(rss > 0);
   CHECK(rss < 256 * 1024);

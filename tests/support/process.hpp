@@ -34,4 +34,7 @@ class Process {
   std::string log_path_;
 };
 
+// A kB figure of /proc/<pid>/status, such as "VmRSS" or "VmHWM" (peak); -1 when absent.
+long proc_status_kib(pid_t pid, const std::string& field);
+
 }  // namespace offers::test
