@@ -3,7 +3,6 @@
 #include <amqp_framing.h>
 
 #include <cstring>
-#include <iterator>
 #include <string_view>
 
 #include "shared/fault_points.hpp"
@@ -43,6 +42,7 @@ Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::str
       handler_(handler),
       on_fatal_(std::move(on_fatal)),
       script_(apply_once_script(handler.apply_script())),
+      handler_keys_(handler.keys()),
       amqp_(loop, settings.common, subscriber, *this),
       redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }),
       batch_timer_(loop),
@@ -191,11 +191,14 @@ void Consumer::handle(Message&& m) {
 }
 
 void Consumer::add_to_batch(Message&& m, const Effect& effect) {
-  batch_keys_.push_back(processed_key(name_, *m.props.message_id));
-  batch_keys_.insert(batch_keys_.end(), effect.keys.begin(), effect.keys.end());
-  batch_args_.push_back(std::to_string(effect.keys.size()));
-  batch_args_.push_back(std::to_string(effect.args.size()));
-  batch_args_.insert(batch_args_.end(), effect.args.begin(), effect.args.end());
+  if (batch_.empty()) {
+    for (const auto& k : handler_keys_) batch_keys_.add(k);
+    batch_args_.add(settings_.dedupe_ttl.count());
+    batch_args_.add(static_cast<long long>(handler_keys_.size()));
+  }
+  batch_keys_.add(processed_key(name_, *m.props.message_id));
+  batch_args_.add(static_cast<long long>(effect.args.size()));
+  for (const auto& a : effect.args) batch_args_.add(a);
   batch_.push_back(std::move(m));
   if (batch_.size() >= kMaxBatch) {
     send_batch();
@@ -219,17 +222,12 @@ void Consumer::schedule_batch() {
 void Consumer::send_batch() {
   if (batch_.empty()) return;
   auto b = std::make_shared<Batch>();
-  b->argv.reserve(4 + batch_keys_.size() + batch_args_.size());
-  b->argv.push_back("EVALSHA");
-  b->argv.push_back(script_.sha1);
-  b->argv.push_back(std::to_string(batch_keys_.size()));
-  std::move(batch_keys_.begin(), batch_keys_.end(), std::back_inserter(b->argv));
-  b->argv.push_back(std::to_string(settings_.dedupe_ttl.count()));
-  std::move(batch_args_.begin(), batch_args_.end(), std::back_inserter(b->argv));
   b->messages = std::move(batch_);
+  b->keys = std::move(batch_keys_);
+  b->args = std::move(batch_args_);
   discard_batch();
   ++applying_;
-  run_apply(std::move(b));
+  run_apply(std::move(b), false);
 }
 
 void Consumer::discard_batch() {
@@ -238,14 +236,17 @@ void Consumer::discard_batch() {
   batch_args_.clear();
 }
 
-void Consumer::run_apply(std::shared_ptr<Batch> b) {
+void Consumer::run_apply(std::shared_ptr<Batch> b, bool with_text) {
+  // EVALSHA, or EVAL with the text once Redis said it lost its script cache (a restart).
+  RespArgs head;
+  head.add(with_text ? "EVAL" : "EVALSHA");
+  head.add(with_text ? script_.text : script_.sha1);
+  head.add(static_cast<long long>(b->keys.count()));
   const uint64_t session = session_;
-  redis_.command(b->argv, [this, b, session](redisReply* r) {
+  redis_.formatted(resp_command({&head, &b->keys, &b->args}), [this, b, session](redisReply* r) {
     if (r != nullptr && session == session_ && r->type == REDIS_REPLY_ERROR &&
         std::string_view(r->str, r->len).substr(0, 8) == "NOSCRIPT") {
-      b->argv[0] = "EVAL";  // Redis lost its script cache (a restart): send the text once
-      b->argv[1] = script_.text;
-      run_apply(b);
+      run_apply(b, true);
       return;
     }
     --applying_;

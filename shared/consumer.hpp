@@ -15,6 +15,7 @@
 #include "shared/metrics.hpp"
 #include "shared/redis_async.hpp"
 #include "shared/redis_sync.hpp"
+#include "shared/resp.hpp"
 #include "shared/settings.hpp"
 #include "shared/topology.hpp"
 #include "shared/uv_handles.hpp"
@@ -60,7 +61,8 @@ class Consumer : private AmqpClient::Handler {
   // Deliveries sent to Redis in one call of the apply script.
   struct Batch {
     std::vector<Message> messages;
-    std::vector<std::string> argv;
+    RespArgs keys;  // the script's KEYS
+    RespArgs args;  // its ARGV
   };
   struct PendingConfirm {
     uint64_t delivery_tag;
@@ -81,7 +83,7 @@ class Consumer : private AmqpClient::Handler {
   void schedule_batch();
   void send_batch();
   void discard_batch();
-  void run_apply(std::shared_ptr<Batch> batch);
+  void run_apply(std::shared_ptr<Batch> batch, bool with_text);
   void on_applied(const Message& message, const redisReply& result);
   void fail_delivery(const Message& message, const std::string& error);
   void reject(uint64_t tag, const std::string& why, const Message& message);
@@ -97,6 +99,7 @@ class Consumer : private AmqpClient::Handler {
   EventHandler& handler_;
   std::function<void(const std::string&)> on_fatal_;
   LuaScript script_;
+  const std::vector<std::string> handler_keys_;
   AmqpClient amqp_;
   AsyncRedis redis_;
   Timer batch_timer_;
@@ -112,8 +115,8 @@ class Consumer : private AmqpClient::Handler {
   std::map<uint64_t, PendingConfirm> confirms_;  // publish sequence number -> delivery
   uint64_t next_publish_tag_ = 1;
   std::vector<Message> batch_;  // read from the broker, not yet sent to Redis
-  std::vector<std::string> batch_keys_;
-  std::vector<std::string> batch_args_;
+  RespArgs batch_keys_;
+  RespArgs batch_args_;
   bool batch_scheduled_ = false;
   int applying_ = 0;  // batches sent to Redis and not answered yet
   size_t settled_unacked_ = 0;

@@ -15,16 +15,16 @@ end
 local finish  -- a handler may set it to run once after the batch
 )lua" + apply_body +
          R"lua(
-local ttl, results, k, a = ARGV[1], {}, 1, 2
-local K, A = {}, {}  -- reused for every event of the batch
+local ttl, nk = ARGV[1], tonumber(ARGV[2])
+local K, A = {}, {}  -- A is reused for every event of the batch
+for i = 1, nk do K[i] = KEYS[i] end
+local results, k, a = {}, nk + 1, 3
 while a <= #ARGV do
-  local nk, na = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  local seen = KEYS[k]
-  for i = 1, nk do K[i] = KEYS[k + i] end
-  for i = nk + 1, #K do K[i] = nil end
-  for i = 1, na do A[i] = ARGV[a + 1 + i] end
+  local na = tonumber(ARGV[a])
+  for i = 1, na do A[i] = ARGV[a + i] end
   for i = na + 1, #A do A[i] = nil end
-  k, a = k + 1 + nk, a + 2 + na
+  local seen = KEYS[k]
+  k, a = k + 1, a + 1 + na
   local result = 'duplicate'
   if redis.call('SET', seen, '1', 'NX', 'EX', ttl) then
     local ok, r = pcall(apply, K, A)

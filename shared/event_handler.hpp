@@ -10,7 +10,6 @@ namespace offers {
 
 // The Redis writes of one event, as arguments of the subscriber's apply script.
 struct Effect {
-  std::vector<std::string> keys;
   std::vector<std::string> args;
 };
 
@@ -23,8 +22,10 @@ struct Effect {
 class EventHandler {
  public:
   virtual ~EventHandler() = default;
+  // The keys every effect may write, the same for every event (a script call names them once).
+  virtual std::vector<std::string> keys() const = 0;
   // Lua that defines `local function apply(K, A)`, returning 'applied', 'stale' or 'ignored',
-  // where K and A are the event's Effect keys and args (K[1], A[1] first). It must check
+  // where K is keys() and A the event's Effect args (K[1], A[1] first). It must check
   // everything before its first write: Redis does not roll back.
   // For order-dependent effects it can call moves_forward(seq_key, stale_key, id, seq), seq being
   // the sequence number as a string: false (and the stale count raised) when an event for that
@@ -36,8 +37,9 @@ class EventHandler {
 };
 
 // The apply-once script for a handler's apply() body. It takes a batch of events:
-// KEYS = per event, its dedupe key then its Effect keys;
-// ARGV = the dedupe TTL in seconds, then per event: key count, arg count, its Effect args.
+// KEYS = the handler's keys(), then each event's dedupe key;
+// ARGV = the dedupe TTL in seconds, the number of handler keys, then per event: its arg count
+// and its Effect args.
 // It returns one result per event: 'applied', 'stale', 'ignored', 'duplicate' or
 // 'error: <message>' (that event's apply() raised; nothing else in the batch is affected).
 std::string apply_once_script(const std::string& apply_body);

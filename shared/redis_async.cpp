@@ -123,6 +123,19 @@ void AsyncRedis::command(const std::vector<std::string>& argv, Callback cb) {
   send(argv, std::move(cb));
 }
 
+template <typename Submit>
+void AsyncRedis::submit(Callback cb, Submit&& submit) {
+  auto* req = new Request{this, std::move(cb)};
+  if (outstanding_ == 0) last_reply_ = std::chrono::steady_clock::now();
+  ++outstanding_;
+  if (submit(req) != REDIS_OK) {
+    --outstanding_;
+    auto callback = std::move(req->cb);
+    delete req;
+    callback(nullptr);
+  }
+}
+
 void AsyncRedis::send(const std::vector<std::string>& argv, Callback cb) {
   std::vector<const char*> args;
   std::vector<size_t> lens;
@@ -132,16 +145,21 @@ void AsyncRedis::send(const std::vector<std::string>& argv, Callback cb) {
     args.push_back(a.data());
     lens.push_back(a.size());
   }
-  auto* req = new Request{this, std::move(cb)};
-  if (outstanding_ == 0) last_reply_ = std::chrono::steady_clock::now();
-  ++outstanding_;
-  if (redisAsyncCommandArgv(ctx_, &AsyncRedis::on_reply, req, static_cast<int>(args.size()),
-                            args.data(), lens.data()) != REDIS_OK) {
-    --outstanding_;
-    auto callback = std::move(req->cb);
-    delete req;
-    callback(nullptr);
+  submit(std::move(cb), [&](Request* req) {
+    return redisAsyncCommandArgv(ctx_, &AsyncRedis::on_reply, req, static_cast<int>(args.size()),
+                                 args.data(), lens.data());
+  });
+}
+
+void AsyncRedis::formatted(const std::string& command, Callback cb) {
+  if (!ready()) {
+    cb(nullptr);
+    return;
   }
+  submit(std::move(cb), [&](Request* req) {
+    return redisAsyncFormattedCommand(ctx_, &AsyncRedis::on_reply, req, command.data(),
+                                      command.size());
+  });
 }
 
 void AsyncRedis::on_reply(redisAsyncContext*, void* reply, void* privdata) {

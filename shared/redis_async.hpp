@@ -32,6 +32,8 @@ class AsyncRedis {
   bool ready() const { return ready_ && ctx_ != nullptr; }
   size_t outstanding() const { return outstanding_; }
   void command(const std::vector<std::string>& argv, Callback cb);
+  // A command already in the wire format (see RespArgs).
+  void formatted(const std::string& command, Callback cb);
 
  private:
   struct Request;
@@ -42,6 +44,9 @@ class AsyncRedis {
   void lost(const std::string& why);
   void schedule_reconnect();
   void send(const std::vector<std::string>& argv, Callback cb);
+  // Registers the request, runs submit(privdata) and answers nullptr if it fails.
+  template <typename Submit>
+  void submit(Callback cb, Submit&& submit);
   void check_liveness();
 
   uv_loop_t* loop_;

@@ -21,10 +21,13 @@ end
   return script;
 }
 
-Effect LoyaltyHandler::effect(const Event& e, const std::string&) {
+std::vector<std::string> LoyaltyHandler::keys() const {
   using namespace loyalty_keys;
-  return Effect{{kOffers, kOfferSeq, kStale},
-                {kind_name(e.kind), std::to_string(e.offer.id), std::to_string(e.sequence_number),
+  return {kOffers, kOfferSeq, kStale};
+}
+
+Effect LoyaltyHandler::effect(const Event& e, const std::string&) {
+  return Effect{{kind_name(e.kind), std::to_string(e.offer.id), std::to_string(e.sequence_number),
                  e.offer.json}};
 }
 

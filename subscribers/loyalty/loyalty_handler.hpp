@@ -9,6 +9,7 @@ namespace offers {
 class LoyaltyHandler : public EventHandler {
  public:
   const std::string& apply_script() const override;
+  std::vector<std::string> keys() const override;
   Effect effect(const Event& event, const std::string& message_id) override;
 };
 

@@ -40,7 +40,9 @@ Effect NotificationsHandler::effect(const Event& e, const std::string& message_i
            ",\"text\":" + json_quote(notification_text(e)) +
            ",\"sentAt\":" + json_quote(utc_now_iso8601_us()) + "}";
   }
-  return Effect{{kNotificationLog}, {kind_name(e.kind), json}};
+  return Effect{{kind_name(e.kind), json}};
 }
+
+std::vector<std::string> NotificationsHandler::keys() const { return {kNotificationLog}; }
 
 }  // namespace offers

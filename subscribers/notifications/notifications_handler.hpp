@@ -8,6 +8,7 @@ namespace offers {
 class NotificationsHandler : public EventHandler {
  public:
   const std::string& apply_script() const override;
+  std::vector<std::string> keys() const override;
   Effect effect(const Event& event, const std::string& message_id) override;
 };
 

@@ -34,10 +34,13 @@ end
   return script;
 }
 
-Effect StatisticsHandler::effect(const Event& e, const std::string&) {
+std::vector<std::string> StatisticsHandler::keys() const {
   using namespace statistics_keys;
+  return {kByType, kActive, kOfferSeq, kLastSeq, kIgnored, kStale};
+}
+
+Effect StatisticsHandler::effect(const Event& e, const std::string&) {
   return Effect{
-      {kByType, kActive, kOfferSeq, kLastSeq, kIgnored, kStale},
       {kind_name(e.kind), e.name, std::to_string(e.offer.id), std::to_string(e.sequence_number)}};
 }
 
