@@ -221,13 +221,12 @@ void Consumer::schedule_batch() {
 
 void Consumer::send_batch() {
   if (batch_.empty()) return;
-  auto b = std::make_shared<Batch>();
-  b->messages = std::move(batch_);
-  b->keys = std::move(batch_keys_);
-  b->args = std::move(batch_args_);
-  discard_batch();
+  auto messages = std::make_shared<std::vector<Message>>(std::move(batch_));
   ++applying_;
-  run_apply(std::move(b), false);
+  const uint64_t session = session_;
+  redis_.eval(script_, batch_keys_, batch_args_,
+              [this, messages, session](redisReply* r) { on_batch_reply(*messages, session, r); });
+  discard_batch();
 }
 
 void Consumer::discard_batch() {
@@ -236,37 +235,25 @@ void Consumer::discard_batch() {
   batch_args_.clear();
 }
 
-void Consumer::run_apply(std::shared_ptr<Batch> b, bool with_text) {
-  // EVALSHA, or EVAL with the text once Redis said it lost its script cache (a restart).
-  RespArgs head;
-  head.add(with_text ? "EVAL" : "EVALSHA");
-  head.add(with_text ? script_.text : script_.sha1);
-  head.add(static_cast<long long>(b->keys.count()));
-  const uint64_t session = session_;
-  redis_.formatted(resp_command({&head, &b->keys, &b->args}), [this, b, session](redisReply* r) {
-    if (r != nullptr && session == session_ && r->type == REDIS_REPLY_ERROR &&
-        std::string_view(r->str, r->len).substr(0, 8) == "NOSCRIPT") {
-      run_apply(b, true);
-      return;
+void Consumer::on_batch_reply(const std::vector<Message>& messages, uint64_t session,
+                              redisReply* r) {
+  --applying_;
+  schedule_batch();
+  if (session != session_) return;  // the deliveries went back to the queue
+  if (r == nullptr) return;         // Redis is gone: nothing is acknowledged
+  std::string error;
+  if (r->type == REDIS_REPLY_ERROR) {
+    error.assign(r->str, r->len);
+  } else if (r->type != REDIS_REPLY_ARRAY || r->elements != messages.size()) {
+    error = "unexpected reply to the apply script";
+  }
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (error.empty()) {
+      on_applied(messages[i], *r->element[i]);
+    } else {
+      fail_delivery(messages[i], "redis: " + error);
     }
-    --applying_;
-    schedule_batch();
-    if (session != session_) return;  // the deliveries went back to the queue
-    if (r == nullptr) return;         // Redis is gone: nothing is acknowledged
-    std::string error;
-    if (r->type == REDIS_REPLY_ERROR) {
-      error.assign(r->str, r->len);
-    } else if (r->type != REDIS_REPLY_ARRAY || r->elements != b->messages.size()) {
-      error = "unexpected reply to the apply script";
-    }
-    for (size_t i = 0; i < b->messages.size(); ++i) {
-      if (error.empty()) {
-        on_applied(b->messages[i], *r->element[i]);
-      } else {
-        fail_delivery(b->messages[i], "redis: " + error);
-      }
-    }
-  });
+  }
 }
 
 void Consumer::on_applied(const Message& m, const redisReply& r) {

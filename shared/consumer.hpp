@@ -58,12 +58,6 @@ class Consumer : private AmqpClient::Handler {
     bool done = false;
     std::chrono::steady_clock::time_point received;
   };
-  // Deliveries sent to Redis in one call of the apply script.
-  struct Batch {
-    std::vector<Message> messages;
-    RespArgs keys;  // the script's KEYS
-    RespArgs args;  // its ARGV
-  };
   struct PendingConfirm {
     uint64_t delivery_tag;
     uint64_t session;
@@ -83,7 +77,7 @@ class Consumer : private AmqpClient::Handler {
   void schedule_batch();
   void send_batch();
   void discard_batch();
-  void run_apply(std::shared_ptr<Batch> batch, bool with_text);
+  void on_batch_reply(const std::vector<Message>& batch, uint64_t session, redisReply* reply);
   void on_applied(const Message& message, const redisReply& result);
   void fail_delivery(const Message& message, const std::string& error);
   void reject(uint64_t tag, const std::string& why, const Message& message);
@@ -115,8 +109,8 @@ class Consumer : private AmqpClient::Handler {
   std::map<uint64_t, PendingConfirm> confirms_;  // publish sequence number -> delivery
   uint64_t next_publish_tag_ = 1;
   std::vector<Message> batch_;  // read from the broker, not yet sent to Redis
-  RespArgs batch_keys_;
-  RespArgs batch_args_;
+  RespArgs batch_keys_;         // the apply script's KEYS for batch_
+  RespArgs batch_args_;         // and its ARGV
   bool batch_scheduled_ = false;
   int applying_ = 0;  // batches sent to Redis and not answered yet
   size_t settled_unacked_ = 0;

@@ -162,6 +162,29 @@ void AsyncRedis::formatted(const std::string& command, Callback cb) {
   });
 }
 
+void AsyncRedis::eval(const LuaScript& script, const RespArgs& keys, const RespArgs& args,
+                      Callback cb) {
+  RespArgs digest, numkeys;
+  digest.add("EVALSHA");
+  digest.add(script.sha1);
+  numkeys.add(static_cast<long long>(keys.count()));
+  auto command = std::make_shared<std::string>(resp_command({&digest, &numkeys, &keys, &args}));
+  // Where the arguments after the digest start: "*N\r\n" and the two digest arguments before.
+  const size_t rest = command->find("\r\n") + 2 + digest.bytes().size();
+  formatted(*command, [this, &script, command, rest, cb = std::move(cb)](redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ERROR ||
+        std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT") {
+      cb(r);
+      return;
+    }
+    RespArgs text;
+    text.add("EVAL");
+    text.add(script.text);
+    const std::string head = command->substr(0, command->find("\r\n") + 2);
+    formatted(head + text.bytes() + command->substr(rest), cb);
+  });
+}
+
 void AsyncRedis::on_reply(redisAsyncContext*, void* reply, void* privdata) {
   auto* req = static_cast<Request*>(privdata);
   AsyncRedis* self = req->owner;

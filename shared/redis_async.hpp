@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "shared/redis_sync.hpp"
+#include "shared/resp.hpp"
 #include "shared/settings.hpp"
 #include "shared/uv_handles.hpp"
 
@@ -34,6 +36,9 @@ class AsyncRedis {
   void command(const std::vector<std::string>& argv, Callback cb);
   // A command already in the wire format (see RespArgs).
   void formatted(const std::string& command, Callback cb);
+  // EVALSHA, sent again as EVAL with the script's text when Redis does not know the script (it
+  // restarted, or its cache was flushed). The script must outlive the call.
+  void eval(const LuaScript& script, const RespArgs& keys, const RespArgs& args, Callback cb);
 
  private:
   struct Request;
