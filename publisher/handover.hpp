@@ -9,10 +9,10 @@
 
 namespace offers {
 
-// Events just committed by request threads, on their way to the relay's loop. Both sides hold it
-// (shared_ptr), so a request that finishes while the service shuts down finds it still there and
-// the relay detached: the event then simply waits in the outbox, which stays the source of truth.
-// Enough for a burst of writes; beyond it events are read from the outbox.
+// Events just committed (by the OutboxWriter), on their way to the relay. Thread-safe, and both
+// sides hold it (shared_ptr), so a write that finishes while the service shuts down finds it
+// still there and the relay detached: the event then simply waits in the outbox, which stays the
+// source of truth. Enough for a burst of writes; beyond it events are read from the outbox.
 inline constexpr size_t kHandOverCapacity = 10000;
 
 class HandOver {

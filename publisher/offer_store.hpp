@@ -26,22 +26,11 @@ struct OutboxEvent {
   std::string meta;  // "<name> <correlation id>"
 };
 
-struct WriteResult {
-  std::string offer_json;  // the new offer (create, update) or the removed one (delete)
-  int64_t offer_id = 0;
-  OutboxEvent event;  // the event the change appended
-};
-
-// The offers and the outbox. Every change writes the offer and its event in one Lua script, so
-// both exist or neither does. Used from HTTP threads; throws RedisError when Redis is unreachable.
+// Reads of the offers and the outbox (writes: see offer_writes.hpp). Used from HTTP threads;
+// throws RedisError when Redis is unreachable.
 class OfferStore {
  public:
   explicit OfferStore(RedisPool& pool) : pool_(pool) {}
-
-  WriteResult create(const std::string& description, const std::string& correlation_id);
-  std::optional<WriteResult> update(int64_t id, const std::string& description,
-                                    const std::string& correlation_id);
-  std::optional<WriteResult> remove(int64_t id, const std::string& correlation_id);
 
   std::optional<std::string> get(int64_t id);
   std::vector<std::string> all();  // ordered by id

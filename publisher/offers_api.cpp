@@ -2,6 +2,7 @@
 
 #include "publisher/offer_input.hpp"
 #include "shared/json.hpp"
+#include "shared/log.hpp"
 
 namespace offers {
 
@@ -16,18 +17,39 @@ std::optional<int64_t> path_id(HttpCall& c) {
   return id;
 }
 
+std::string not_found(int64_t id) { return "offer " + std::to_string(id) + " not found"; }
+
+// Answers a write that did not happen (404 for a missing offer, 503 when Redis could not take
+// it); false when the write was done and the caller answers.
+bool answered_failure(DeferredReply& reply, const WriteOutcome& w, int64_t id = 0) {
+  switch (w.status) {
+    case WriteOutcome::Status::Done:
+      return false;
+    case WriteOutcome::Status::NotFound:
+      reply.error(Code::Not_Found, not_found(id));
+      return true;
+    case WriteOutcome::Status::Failed:
+      break;
+  }
+  log_warn("storage unavailable", {{"error", w.error}, {"request_id", reply.request_id()}});
+  reply.error(Code::Service_Unavailable, "storage unavailable");
+  return true;
+}
+
 }  // namespace
 
-void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
-                      std::function<void(OutboxEvent&&)> after_write) {
-  http.route(Method::Post, "/offers", [&store, after_write](HttpCall& c) {
+void add_offer_routes(HttpService& http, OfferStore& store, OutboxWriter& writer, int page_limit) {
+  http.route(Method::Post, "/offers", [&writer](HttpCall& c) {
     const auto check = check_offer_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    WriteResult w = store.create(check.input->description, c.request_id);
-    after_write(std::move(w.event));
-    c.response.headers().add<Pistache::Http::Header::Location>("/offers/" +
-                                                               std::to_string(w.offer_id));
-    c.json(Code::Created, w.offer_json);
+    writer.submit(create_write(check.input->description, c.request_id),
+                  [reply = c.defer()](WriteOutcome&& w) {
+                    if (!answered_failure(*reply, w)) {
+                      reply->writer().headers().add<Pistache::Http::Header::Location>(
+                          "/offers/" + std::to_string(w.result.offer_id));
+                      reply->json(Code::Created, w.result.offer_json);
+                    }
+                  });
   });
 
   http.route(Method::Get, "/offers",
@@ -37,28 +59,28 @@ void add_offer_routes(HttpService& http, OfferStore& store, int page_limit,
     const auto id = path_id(c);
     if (!id) return;
     const auto offer = store.get(*id);
-    if (!offer) return c.error(Code::Not_Found, "offer " + std::to_string(*id) + " not found");
+    if (!offer) return c.error(Code::Not_Found, not_found(*id));
     c.json(Code::Ok, *offer);
   });
 
-  http.route(Method::Put, "/offers/:id", [&store, after_write](HttpCall& c) {
+  http.route(Method::Put, "/offers/:id", [&writer](HttpCall& c) {
     const auto id = path_id(c);
     if (!id) return;
     const auto check = check_offer_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    auto w = store.update(*id, check.input->description, c.request_id);
-    if (!w) return c.error(Code::Not_Found, "offer " + std::to_string(*id) + " not found");
-    after_write(std::move(w->event));
-    c.json(Code::Ok, w->offer_json);
+    writer.submit(update_write(*id, check.input->description, c.request_id),
+                  [reply = c.defer(), id = *id](WriteOutcome&& w) {
+                    if (!answered_failure(*reply, w, id))
+                      reply->json(Code::Ok, w.result.offer_json);
+                  });
   });
 
-  http.route(Method::Delete, "/offers/:id", [&store, after_write](HttpCall& c) {
+  http.route(Method::Delete, "/offers/:id", [&writer](HttpCall& c) {
     const auto id = path_id(c);
     if (!id) return;
-    auto w = store.remove(*id, c.request_id);
-    if (!w) return c.error(Code::Not_Found, "offer " + std::to_string(*id) + " not found");
-    after_write(std::move(w->event));
-    c.no_content();
+    writer.submit(remove_write(*id, c.request_id), [reply = c.defer(), id = *id](WriteOutcome&& w) {
+      if (!answered_failure(*reply, w, id)) reply->no_content();
+    });
   });
 
   http.route(Method::Get, "/events", [&store, page_limit](HttpCall& c) {

@@ -1,15 +1,14 @@
 #pragma once
 
-#include <functional>
-
 #include "publisher/offer_store.hpp"
+#include "publisher/outbox_writer.hpp"
 #include "shared/http_service.hpp"
 
 namespace offers {
 
-// The special-offers REST API: /offers CRUD and the /events feed.
-// after_write runs after every committed change with the event it appended (for the relay).
-void add_offer_routes(HttpService& http, OfferStore& store, int events_page_limit,
-                      std::function<void(OutboxEvent&&)> after_write);
+// The special-offers REST API: /offers CRUD and the /events feed. Reads go through the store,
+// changes through the writer.
+void add_offer_routes(HttpService& http, OfferStore& store, OutboxWriter& writer,
+                      int events_page_limit);
 
 }  // namespace offers

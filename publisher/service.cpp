@@ -17,13 +17,12 @@ int run_special_offers(const PublisherSettings& settings) {
   RedisPool pool(settings.common.redis, std::chrono::seconds(2));
   OfferStore store(pool);
   ServiceRunner runner(settings.common, metrics);
-  // Request threads may still finish a write while the relay is torn down: the hand-over outlives
-  // both sides.
+  // The writer hands committed events to the relay; the hand-over outlives both sides.
   auto handover = std::make_shared<HandOver>(kHandOverCapacity);
   auto relay = std::make_unique<Relay>(runner.loop(), settings, metrics, handover,
                                        [&](const std::string&) { runner.shutdown(2); });
-  add_offer_routes(runner.http(), store, settings.events_page_limit,
-                   [handover](OutboxEvent&& e) { handover->push(std::move(e)); });
+  auto writer = std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover);
+  add_offer_routes(runner.http(), store, *writer, settings.events_page_limit);
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;
@@ -46,10 +45,19 @@ int run_special_offers(const PublisherSettings& settings) {
     return r;
   });
   return runner.run({
-      .start = [&] { relay->start(); },
+      .start =
+          [&] {
+            writer->start();
+            relay->start();
+          },
       // No new writes first, then the relay gets a moment to see its window confirmed.
       .stop = [&](std::function<void()> done) { relay->stop(std::chrono::seconds(3), done); },
-      .release = [&] { relay.reset(); },
+      // Writes still waiting are answered 503 while the HTTP server is still there.
+      .release =
+          [&] {
+            writer.reset();
+            relay.reset();
+          },
   });
 }
 

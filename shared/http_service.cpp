@@ -35,14 +35,43 @@ std::string new_request_id() {
   return buf;
 }
 
-void HttpCall::json(Code code, const std::string& body) {
-  response.headers().add<Pistache::Http::Header::ContentType>(MIME(Application, Json));
-  response.send(code, body);
+namespace {
+
+void send_json(Pistache::Http::ResponseWriter& w, Code code, const std::string& body) {
+  w.headers().add<Pistache::Http::Header::ContentType>(MIME(Application, Json));
+  w.send(code, body);
 }
+
+}  // namespace
+
+void HttpCall::json(Code code, const std::string& body) { send_json(response, code, body); }
 
 void HttpCall::error(Code code, std::string_view message) { json(code, error_body(message)); }
 
 void HttpCall::no_content() { response.send(Code::No_Content); }
+
+std::shared_ptr<DeferredReply> HttpCall::defer() {
+  deferred = true;
+  return std::make_shared<DeferredReply>(std::move(response), request_id);
+}
+
+void DeferredReply::json(Code code, const std::string& body) {
+  try {
+    send_json(writer_, code, body);
+  } catch (const std::exception& e) {
+    log_info("response not sent", {{"error", e.what()}, {"request_id", request_id_}});
+  }
+}
+
+void DeferredReply::error(Code code, std::string_view message) { json(code, error_body(message)); }
+
+void DeferredReply::no_content() {
+  try {
+    writer_.send(Code::No_Content);
+  } catch (const std::exception& e) {
+    log_info("response not sent", {{"error", e.what()}, {"request_id", request_id_}});
+  }
+}
 
 HttpService::HttpService(int port, int threads, Metrics& metrics)
     : endpoint_(std::make_shared<Pistache::Http::Endpoint>(
@@ -87,10 +116,12 @@ void HttpService::route(Pistache::Http::Method method, const std::string& path, 
                        }
                      } catch (const RedisError& e) {
                        log_warn("storage unavailable", {{"error", e.what()}, {"request_id", id}});
-                       call.error(Code::Service_Unavailable, "storage unavailable");
+                       if (!call.deferred)
+                         call.error(Code::Service_Unavailable, "storage unavailable");
                      } catch (const std::exception& e) {
                        log_error("request failed", {{"error", e.what()}, {"request_id", id}});
-                       call.error(Code::Internal_Server_Error, "internal error");
+                       if (!call.deferred)
+                         call.error(Code::Internal_Server_Error, "internal error");
                      }
                      return Pistache::Rest::Route::Result::Ok;
                    });

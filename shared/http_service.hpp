@@ -20,15 +20,37 @@ struct Readiness {
   std::string body;  // JSON object
 };
 
+// A response sent after the handler returned, from any thread (see HttpCall::defer). Sending never
+// throws: a client that went away is logged.
+class DeferredReply {
+ public:
+  DeferredReply(Pistache::Http::ResponseWriter&& writer, std::string request_id)
+      : writer_(std::move(writer)), request_id_(std::move(request_id)) {}
+
+  Pistache::Http::ResponseWriter& writer() { return writer_; }
+  const std::string& request_id() const { return request_id_; }
+  void json(Pistache::Http::Code code, const std::string& body);
+  void error(Pistache::Http::Code code, std::string_view message);
+  void no_content();
+
+ private:
+  Pistache::Http::ResponseWriter writer_;
+  std::string request_id_;
+};
+
 // What a route handler gets: the request, its id (from X-Request-Id, or a new one) and the writer.
 struct HttpCall {
   const Pistache::Rest::Request& request;
   Pistache::Http::ResponseWriter& response;
   std::string request_id;
+  bool deferred = false;
 
   void json(Pistache::Http::Code code, const std::string& body);
   void error(Pistache::Http::Code code, std::string_view message);
   void no_content();
+  // Takes the writer away from the handler, to answer once work done elsewhere is finished; the
+  // handler must not answer through this call afterwards.
+  std::shared_ptr<DeferredReply> defer();
 };
 
 // A Pistache endpoint with the routes every service serves (/healthz, /readyz, /metrics), JSON

@@ -46,7 +46,7 @@ struct CommonSettings {
   AmqpEndpoint amqp;
   RedisEndpoint redis;
   int http_port = 0;
-  int http_threads = 16;
+  int http_threads = 4;
   int heartbeat_seconds = 10;
   QueueType queue_type = QueueType::Classic;
   int delivery_limit = 20;  // quorum queues only

@@ -1,0 +1,87 @@
+#include "publisher/outbox_writer.hpp"
+
+#include <iterator>
+#include <utility>
+
+#include "shared/log.hpp"
+
+namespace offers {
+
+OutboxWriter::OutboxWriter(uv_loop_t* loop, const RedisEndpoint& redis,
+                           std::shared_ptr<HandOver> handover)
+    : handover_(std::move(handover)),
+      redis_(loop, redis,
+             [this](bool up) {
+               if (up) send_queued();
+             }),
+      wake_(loop, [this] { send_queued(); }),
+      expire_(loop) {}
+
+OutboxWriter::~OutboxWriter() {
+  redis_.stop();  // answers what Redis has not answered yet
+  fail_all();
+}
+
+void OutboxWriter::start() { redis_.start(); }
+
+void OutboxWriter::submit(OfferWrite&& write, Done done) {
+  std::lock_guard lock(mu_);
+  queue_.push_back(
+      Pending{std::move(write), std::move(done), std::chrono::steady_clock::now() + kWriteWait});
+  if (queue_.size() == 1) wake_.send();  // later ones ride on the same wake-up
+}
+
+void OutboxWriter::send_queued() {
+  {
+    std::lock_guard lock(mu_);
+    std::move(queue_.begin(), queue_.end(), std::back_inserter(waiting_));
+    queue_.clear();
+  }
+  if (!redis_.ready()) {
+    if (!waiting_.empty() && !expire_.active())
+      expire_.start(100, 100, [this] { expire_waiting(); });
+    return;
+  }
+  expire_.stop();
+  std::vector<Pending> batch;
+  batch.swap(waiting_);
+  for (auto& p : batch) send(p);
+}
+
+void OutboxWriter::send(Pending& p) {
+  redis_.eval(*p.write.script, p.write.keys, p.write.args,
+              [this, done = std::move(p.done)](redisReply* r) {
+                WriteOutcome outcome = write_outcome(r);
+                if (outcome.status == WriteOutcome::Status::Done) {
+                  handover_->push(std::move(outcome.result.event));  // done() needs the offer only
+                }
+                done(std::move(outcome));
+              });
+}
+
+void OutboxWriter::expire_waiting() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<Pending> keep;
+  for (auto& p : waiting_) {
+    if (p.deadline <= now) {
+      p.done(write_outcome(nullptr));
+    } else {
+      keep.push_back(std::move(p));
+    }
+  }
+  waiting_.swap(keep);
+  if (waiting_.empty()) expire_.stop();
+}
+
+void OutboxWriter::fail_all() {
+  {
+    std::lock_guard lock(mu_);
+    std::move(queue_.begin(), queue_.end(), std::back_inserter(waiting_));
+    queue_.clear();
+  }
+  std::vector<Pending> batch;
+  batch.swap(waiting_);
+  for (auto& p : batch) p.done(write_outcome(nullptr));
+}
+
+}  // namespace offers

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "publisher/handover.hpp"
+#include "publisher/offer_writes.hpp"
+#include "shared/redis_async.hpp"
+#include "shared/settings.hpp"
+#include "shared/uv_handles.hpp"
+
+namespace offers {
+
+inline constexpr std::chrono::seconds kWriteWait{2};
+
+// Runs the offer writes of the request threads on one libuv loop, over one pipelined Redis
+// connection: no request thread waits on Redis, and the writes that reach Redis together share
+// one fsync of its append-only file. Replies come back in commit order; each committed event
+// goes to the relay (HandOver) before the request is answered. While the connection is down
+// (start-up, a Redis restart) writes wait for it up to kWriteWait, then fail.
+class OutboxWriter {
+ public:
+  // Runs on the loop thread, exactly once per submitted write.
+  using Done = std::function<void(WriteOutcome&& outcome)>;
+
+  OutboxWriter(uv_loop_t* loop, const RedisEndpoint& redis, std::shared_ptr<HandOver> handover);
+  // Writes still queued or waiting for Redis are answered as failed.
+  ~OutboxWriter();
+  OutboxWriter(const OutboxWriter&) = delete;
+  OutboxWriter& operator=(const OutboxWriter&) = delete;
+
+  void start();
+  // Any thread.
+  void submit(OfferWrite&& write, Done done);
+
+ private:
+  struct Pending {
+    OfferWrite write;
+    Done done;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void send_queued();
+  void send(Pending& write);
+  void expire_waiting();
+  void fail_all();
+
+  std::shared_ptr<HandOver> handover_;
+  std::mutex mu_;
+  std::vector<Pending> queue_;    // guarded by mu_
+  std::vector<Pending> waiting_;  // loop-owned: for the connection
+  AsyncRedis redis_;
+  Async wake_;
+  Timer expire_;
+};
+
+}  // namespace offers
