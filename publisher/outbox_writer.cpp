@@ -8,14 +8,16 @@
 namespace offers {
 
 OutboxWriter::OutboxWriter(uv_loop_t* loop, const RedisEndpoint& redis,
-                           std::shared_ptr<HandOver> handover)
+                           std::shared_ptr<HandOver> handover, Metrics& metrics)
     : handover_(std::move(handover)),
       redis_(loop, redis,
              [this](bool up) {
                if (up) send_queued();
              }),
       wake_(loop, [this] { send_queued(); }),
-      expire_(loop) {}
+      expire_(loop),
+      waiting_gauge_(
+          metrics.gauge("outbox_writes_waiting", "Offer writes waiting for a Redis connection")) {}
 
 OutboxWriter::~OutboxWriter() {
   redis_.stop();  // answers what Redis has not answered yet
@@ -37,12 +39,16 @@ void OutboxWriter::send_queued() {
     std::move(queue_.begin(), queue_.end(), std::back_inserter(waiting_));
     queue_.clear();
   }
+  waiting_gauge_.set(static_cast<double>(waiting_.size()));
   if (!redis_.ready()) {
-    if (!waiting_.empty() && !expire_.active())
+    if (!waiting_.empty() && !expire_.active()) {
+      redis_.reconnect_now();
       expire_.start(100, 100, [this] { expire_waiting(); });
+    }
     return;
   }
   expire_.stop();
+  waiting_gauge_.set(0);
   std::vector<Pending> batch;
   batch.swap(waiting_);
   for (auto& p : batch) send(p);
@@ -70,6 +76,7 @@ void OutboxWriter::expire_waiting() {
     }
   }
   waiting_.swap(keep);
+  waiting_gauge_.set(static_cast<double>(waiting_.size()));
   if (waiting_.empty()) expire_.stop();
 }
 

@@ -10,6 +10,7 @@
 
 #include "publisher/handover.hpp"
 #include "publisher/offer_writes.hpp"
+#include "shared/metrics.hpp"
 #include "shared/redis_async.hpp"
 #include "shared/settings.hpp"
 #include "shared/uv_handles.hpp"
@@ -28,7 +29,8 @@ class OutboxWriter {
   // Runs on the loop thread, exactly once per submitted write.
   using Done = std::function<void(WriteOutcome&& outcome)>;
 
-  OutboxWriter(uv_loop_t* loop, const RedisEndpoint& redis, std::shared_ptr<HandOver> handover);
+  OutboxWriter(uv_loop_t* loop, const RedisEndpoint& redis, std::shared_ptr<HandOver> handover,
+               Metrics& metrics);
   // Writes still queued or waiting for Redis are answered as failed.
   ~OutboxWriter();
   OutboxWriter(const OutboxWriter&) = delete;
@@ -56,6 +58,7 @@ class OutboxWriter {
   AsyncRedis redis_;
   Async wake_;
   Timer expire_;
+  Gauge& waiting_gauge_;
 };
 
 }  // namespace offers

@@ -21,7 +21,8 @@ int run_special_offers(const PublisherSettings& settings) {
   auto handover = std::make_shared<HandOver>(kHandOverCapacity);
   auto relay = std::make_unique<Relay>(runner.loop(), settings, metrics, handover,
                                        [&](const std::string&) { runner.shutdown(2); });
-  auto writer = std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover);
+  auto writer =
+      std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover, metrics);
   add_offer_routes(runner.http(), store, *writer, settings.events_page_limit);
   runner.http().set_readiness([&] {
     const auto st = relay->status();

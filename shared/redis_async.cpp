@@ -1,12 +1,18 @@
 #include "shared/redis_async.hpp"
 
 #include <hiredis/adapters/libuv.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "shared/log.hpp"
 
 namespace offers {
+namespace {
+// How often a connection attempt is checked for a refusal.
+constexpr uint64_t kConnectCheckMs = 20;
+}  // namespace
 
 struct AsyncRedis::Request {
   AsyncRedis* owner;
@@ -18,7 +24,8 @@ AsyncRedis::AsyncRedis(uv_loop_t* loop, RedisEndpoint endpoint, StateCallback on
       endpoint_(std::move(endpoint)),
       on_state_(std::move(on_state)),
       reconnect_(loop),
-      liveness_(loop) {}
+      liveness_(loop),
+      connect_watch_(loop) {}
 
 AsyncRedis::~AsyncRedis() { stop(); }
 
@@ -32,6 +39,7 @@ void AsyncRedis::stop() {
   stopped_ = true;
   reconnect_.stop();
   liveness_.stop();
+  connect_watch_.stop();
   if (ctx_ != nullptr) {
     redisAsyncContext* ctx = ctx_;
     ctx_ = nullptr;
@@ -39,6 +47,12 @@ void AsyncRedis::stop() {
     ctx->data = nullptr;
     redisAsyncFree(ctx);  // answers pending callbacks with nullptr
   }
+}
+
+void AsyncRedis::reconnect_now() {
+  if (stopped_ || ctx_ != nullptr) return;
+  reconnect_.stop();
+  connect();
 }
 
 void AsyncRedis::connect() {
@@ -57,9 +71,11 @@ void AsyncRedis::connect() {
   redisAsyncSetDisconnectCallback(ctx, &AsyncRedis::on_disconnect);
   ctx_ = ctx;
   last_reply_ = std::chrono::steady_clock::now();
+  connect_watch_.start(kConnectCheckMs, kConnectCheckMs, [this] { check_connecting(); });
   auto select = [this](redisReply* r) {
-    if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
-      log_warn("redis select failed", {{"error", r ? r->str : "no reply"}});
+    if (r == nullptr) return;  // the connection is gone, and that is logged
+    if (r->type == REDIS_REPLY_ERROR) {
+      log_warn("redis select failed", {{"error", r->str}});
       return;
     }
     ready_ = true;
@@ -108,11 +124,30 @@ void AsyncRedis::check_liveness() {
   // failure instead of waiting for ever.
   if (ctx_ == nullptr || outstanding_ == 0) return;
   if (std::chrono::steady_clock::now() - last_reply_ < std::chrono::seconds(5)) return;
+  drop("no reply for 5 s");
+}
+
+void AsyncRedis::check_connecting() {
+  // hiredis's libuv adapter ignores a poll error, so a refused connection attempt would hang
+  // until the liveness check; the socket's pending error tells at once.
+  if (ctx_ == nullptr || ready_) {
+    connect_watch_.stop();
+    return;
+  }
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (getsockopt(ctx_->c.fd, SOL_SOCKET, SO_ERROR, &error, &len) == 0 && error != 0) {
+    connect_watch_.stop();
+    drop(std::strerror(error));
+  }
+}
+
+void AsyncRedis::drop(const std::string& why) {
   redisAsyncContext* ctx = ctx_;
   ctx_ = nullptr;
   ctx->data = nullptr;
-  redisAsyncFree(ctx);
-  lost("no reply for 5 s");
+  redisAsyncFree(ctx);  // answers pending callbacks with nullptr
+  lost(why);
 }
 
 void AsyncRedis::command(const std::vector<std::string>& argv, Callback cb) {

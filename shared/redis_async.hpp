@@ -30,6 +30,8 @@ class AsyncRedis {
 
   void start();
   void stop();
+  // Tries to connect at once instead of at the next back-off step (someone is waiting).
+  void reconnect_now();
   // False as soon as the connection is gone, even before its loss is reported.
   bool ready() const { return ready_ && ctx_ != nullptr; }
   size_t outstanding() const { return outstanding_; }
@@ -53,6 +55,8 @@ class AsyncRedis {
   template <typename Submit>
   void submit(Callback cb, Submit&& submit);
   void check_liveness();
+  void check_connecting();
+  void drop(const std::string& why);
 
   uv_loop_t* loop_;
   RedisEndpoint endpoint_;
@@ -64,6 +68,7 @@ class AsyncRedis {
   std::chrono::steady_clock::time_point last_reply_;
   Timer reconnect_;
   Timer liveness_;
+  Timer connect_watch_;
   int attempt_ = 0;
 };
 

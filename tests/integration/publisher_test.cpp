@@ -1,6 +1,7 @@
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "shared/envelope.hpp"
 #include "shared/json.hpp"
@@ -239,4 +240,30 @@ TEST_CASE("with Redis unreachable - writes answer 503 and change nothing", "[pub
   const auto ready = svc.get("/readyz");
   CHECK(ready.status == 503);
   CHECK_THAT(ready.body, Catch::Contains("redis unreachable"));
+}
+
+TEST_CASE("a write made while Redis is down waits for it and is committed once it is back",
+          "[publisher][redis]") {
+  Sandbox box;
+  PrivateRedis redis("offers-writes");
+  auto svc = box.start("special-offers", {{"REDIS_URL", redis.url(0)}});
+  REQUIRE(svc->request("POST", "/offers", R"({"description":"before"})").status == 201);
+
+  redis.kill9();
+  HttpResponse during;
+  std::thread client(
+      [&] { during = svc->request("POST", "/offers", R"({"description":"during"})"); });
+  const bool waited =
+      wait_until([&] { return metric(*svc, "outbox_writes_waiting") == 1; }, 2s);
+  redis.start();
+  client.join();
+  REQUIRE(waited);
+  CHECK(during.status == 201);
+  CHECK(during.header("Location") == "/offers/2");
+  CHECK(metric(*svc, "outbox_writes_waiting") == 0);
+
+  const auto msgs = box.drain("loyalty", 2, 10s);
+  REQUIRE(msgs.size() == 2);
+  CHECK(msgs[0].props.message_id == "special-offers-1");
+  CHECK(msgs[1].props.message_id == "special-offers-2");
 }
