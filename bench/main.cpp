@@ -33,7 +33,7 @@ struct Options {
   long events = 20000;    // raw ceiling
   long backlog = 100000;  // subscriber drain, per queue
   long e2e = 20000;       // end-to-end writes
-  int clients = 32;       // concurrent HTTP clients
+  int clients = 64;       // concurrent HTTP clients: enough to keep both cores busy
   double rate = 1000;     // fixed-rate test, events/s
   double seconds = 5;     // fixed-rate test length
   int prefetch = 500;
