@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "bench/cpu_usage.hpp"
@@ -16,6 +17,7 @@
 #include "bench/raw_path.hpp"
 #include "shared/envelope.hpp"
 #include "shared/json.hpp"
+#include "shared/numbers.hpp"
 #include "shared/topology.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/http_client.hpp"
@@ -423,34 +425,57 @@ Report run_round(const Options& o) {
   return rep;
 }
 
+static int usage() {
+  std::fprintf(stderr,
+               "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
+               "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed] "
+               "[--rounds N]\n");
+  return 2;
+}
+
 int main(int argc, char** argv) {
   Options o;
+  if (argc % 2 == 0) return usage();  // a flag without its value
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--events")
-      o.events = std::stol(v);
-    else if (k == "--backlog")
-      o.backlog = std::stol(v);
-    else if (k == "--e2e")
-      o.e2e = std::stol(v);
-    else if (k == "--clients")
-      o.clients = std::stoi(v);
-    else if (k == "--rate")
-      o.rate = std::stod(v);
-    else if (k == "--seconds")
-      o.seconds = std::stod(v);
-    else if (k == "--json")
-      o.json_path = v;
-    else if (k == "--sections")
-      o.sections = v;
-    else if (k == "--rounds")
-      o.rounds = std::max(1, std::stoi(v));
-    else {
-      std::fprintf(stderr,
-                   "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
-                   "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed] "
-                   "[--rounds N]\n");
-      return 2;
+    const auto count = [&](long min) {
+      const auto n = parse_non_negative(v);
+      if (!n || *n < min)
+        throw std::invalid_argument(k + " takes a whole number >= " + std::to_string(min) +
+                                    ", not " + v);
+      return *n;
+    };
+    const auto rate = [&] {
+      char* end = nullptr;
+      const double x = std::strtod(v.c_str(), &end);
+      if (end == v.c_str() || *end != '\0' || !(x > 0))
+        throw std::invalid_argument(k + " takes a positive number, not " + v);
+      return x;
+    };
+    try {
+      if (k == "--events")
+        o.events = count(1);
+      else if (k == "--backlog")
+        o.backlog = count(1);
+      else if (k == "--e2e")
+        o.e2e = count(1);
+      else if (k == "--clients")
+        o.clients = static_cast<int>(count(1));
+      else if (k == "--rate")
+        o.rate = rate();
+      else if (k == "--seconds")
+        o.seconds = rate();
+      else if (k == "--json")
+        o.json_path = v;
+      else if (k == "--sections")
+        o.sections = v;
+      else if (k == "--rounds")
+        o.rounds = static_cast<int>(count(1));
+      else
+        return usage();
+    } catch (const std::invalid_argument& e) {
+      std::fprintf(stderr, "offers-bench: %s\n", e.what());
+      return usage();
     }
   }
   std::vector<Report> rounds;
