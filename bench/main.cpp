@@ -445,7 +445,7 @@ int main(int argc, char** argv) {
                                     ", not " + v);
       return *n;
     };
-    const auto rate = [&] {
+    const auto positive = [&] {
       char* end = nullptr;
       const double x = std::strtod(v.c_str(), &end);
       if (end == v.c_str() || *end != '\0' || !(x > 0))
@@ -462,9 +462,9 @@ int main(int argc, char** argv) {
       else if (k == "--clients")
         o.clients = static_cast<int>(count(1));
       else if (k == "--rate")
-        o.rate = rate();
+        o.rate = positive();
       else if (k == "--seconds")
-        o.seconds = rate();
+        o.seconds = positive();
       else if (k == "--json")
         o.json_path = v;
       else if (k == "--sections")

@@ -33,14 +33,16 @@ void OutboxWriter::submit(OfferWrite&& write, Done done) {
   if (queue_.size() == 1) wake_.send();  // later ones ride on the same wake-up
 }
 
+void OutboxWriter::take_queued() {
+  std::lock_guard lock(mu_);
+  std::move(queue_.begin(), queue_.end(), std::back_inserter(waiting_));
+  queue_.clear();
+}
+
 void OutboxWriter::send_queued() {
-  {
-    std::lock_guard lock(mu_);
-    std::move(queue_.begin(), queue_.end(), std::back_inserter(waiting_));
-    queue_.clear();
-  }
-  waiting_gauge_.set(static_cast<double>(waiting_.size()));
+  take_queued();
   if (!redis_.ready()) {
+    waiting_gauge_.set(static_cast<double>(waiting_.size()));
     if (!waiting_.empty() && !expire_.active()) {
       redis_.reconnect_now();
       expire_.start(100, 100, [this] { expire_waiting(); });
@@ -81,11 +83,7 @@ void OutboxWriter::expire_waiting() {
 }
 
 void OutboxWriter::fail_all() {
-  {
-    std::lock_guard lock(mu_);
-    std::move(queue_.begin(), queue_.end(), std::back_inserter(waiting_));
-    queue_.clear();
-  }
+  take_queued();
   std::vector<Pending> batch;
   batch.swap(waiting_);
   for (auto& p : batch) p.done(write_outcome(nullptr));

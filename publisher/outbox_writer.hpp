@@ -46,6 +46,8 @@ class OutboxWriter {
     Done done;
     std::chrono::steady_clock::time_point deadline;
   };
+  // Moves what the request threads queued to waiting_.
+  void take_queued();
   void send_queued();
   void send(Pending& write);
   void expire_waiting();

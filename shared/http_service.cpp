@@ -55,22 +55,23 @@ std::shared_ptr<DeferredReply> HttpCall::defer() {
   return std::make_shared<DeferredReply>(std::move(response), request_id);
 }
 
-void DeferredReply::json(Code code, const std::string& body) {
+template <typename Send>
+void DeferredReply::guarded(Send&& send) {
   try {
-    send_json(writer_, code, body);
+    send();
   } catch (const std::exception& e) {
     log_info("response not sent", {{"error", e.what()}, {"request_id", request_id_}});
   }
 }
 
+void DeferredReply::json(Code code, const std::string& body) {
+  guarded([&] { send_json(writer_, code, body); });
+}
+
 void DeferredReply::error(Code code, std::string_view message) { json(code, error_body(message)); }
 
 void DeferredReply::no_content() {
-  try {
-    writer_.send(Code::No_Content);
-  } catch (const std::exception& e) {
-    log_info("response not sent", {{"error", e.what()}, {"request_id", request_id_}});
-  }
+  guarded([&] { writer_.send(Code::No_Content); });
 }
 
 HttpService::HttpService(int port, int threads, Metrics& metrics)

@@ -34,6 +34,10 @@ class DeferredReply {
   void no_content();
 
  private:
+  // Runs send, logging instead of throwing when the client is gone.
+  template <typename Send>
+  void guarded(Send&& send);
+
   Pistache::Http::ResponseWriter writer_;
   std::string request_id_;
 };

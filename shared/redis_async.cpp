@@ -204,9 +204,10 @@ void AsyncRedis::eval(const LuaScript& script, const RespArgs& keys, const RespA
   digest.add(script.sha1);
   numkeys.add(static_cast<long long>(keys.count()));
   auto command = std::make_shared<std::string>(resp_command({&digest, &numkeys, &keys, &args}));
-  // Where the arguments after the digest start: "*N\r\n" and the two digest arguments before.
-  const size_t rest = command->find("\r\n") + 2 + digest.bytes().size();
-  formatted(*command, [this, &script, command, rest, cb = std::move(cb)](redisReply* r) {
+  // The command is "*N\r\n", the two digest arguments, then the rest.
+  const size_t count_end = command->find("\r\n") + 2;
+  const size_t rest = count_end + digest.bytes().size();
+  formatted(*command, [this, &script, command, count_end, rest, cb = std::move(cb)](redisReply* r) {
     if (r == nullptr || r->type != REDIS_REPLY_ERROR ||
         std::string_view(r->str, r->len).substr(0, 8) != "NOSCRIPT") {
       cb(r);
@@ -215,8 +216,7 @@ void AsyncRedis::eval(const LuaScript& script, const RespArgs& keys, const RespA
     RespArgs text;
     text.add("EVAL");
     text.add(script.text);
-    const std::string head = command->substr(0, command->find("\r\n") + 2);
-    formatted(head + text.bytes() + command->substr(rest), cb);
+    formatted(command->substr(0, count_end) + text.bytes() + command->substr(rest), cb);
   });
 }
 

@@ -23,9 +23,6 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
-// A blocking Redis connection for request threads (HTTP handlers, tools). Connects lazily and
-// reconnects on the next call after a failure. Throws RedisError when Redis cannot be reached or
-// answers with an error.
 std::string script_sha1(const std::string& script);
 
 // A Lua script and its SHA-1, computed once, for EVALSHA.
@@ -35,6 +32,9 @@ struct LuaScript {
   std::string sha1;
 };
 
+// A blocking Redis connection for request threads (HTTP handlers, tools). Connects lazily and
+// reconnects on the next call after a failure. Throws RedisError when Redis cannot be reached or
+// answers with an error.
 class SyncRedis {
  public:
   SyncRedis(RedisEndpoint endpoint, std::chrono::milliseconds timeout);

@@ -5,10 +5,15 @@
 namespace offers {
 namespace {
 
+// The decimal text of n, written into buf.
+std::string_view number_text(char (&buf)[24], long long n) {
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  return std::string_view(buf, static_cast<size_t>(end - buf));
+}
+
 void append_number(std::string& out, long long n) {
   char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, end);
+  out += number_text(buf, n);
 }
 
 }  // namespace
@@ -24,8 +29,7 @@ void RespArgs::add(std::string_view arg) {
 
 void RespArgs::add(long long number) {
   char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);
-  add(std::string_view(buf, static_cast<size_t>(end - buf)));
+  add(number_text(buf, number));
 }
 
 void RespArgs::clear() {
