@@ -8,6 +8,17 @@ PACKAGES=(build-essential cmake pkg-config librabbitmq-dev libuv1-dev libhiredis
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# Only package installation needs root: as another user it goes through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    die "installing packages needs root: run as root, or install sudo and give $(id -un) sudo rights"
+  fi
+}
+
 ensure_packages() {
   local missing=() p
   for p in "${PACKAGES[@]}" "$@"; do
@@ -15,16 +26,37 @@ ensure_packages() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+  # On a host with systemd the packages start the distribution's own broker and Redis on the
+  # default ports; this project runs its own, so the ones installed just now are switched off.
+  for p in rabbitmq-server redis-server; do
+    [[ " ${missing[*]} " == *" $p "* ]] || continue
+    if command -v systemctl >/dev/null && systemctl is-enabled "$p" >/dev/null 2>&1; then
+      say "disabling the $p service the package started (this project runs its own)"
+      as_root systemctl disable --now "$p" >/dev/null 2>&1 || true
+    fi
+  done
 }
 
-build() {  # build [ON|OFF]: warnings as errors; without it, the build folder's setting stays
+# build [ON|OFF] [TARGET...]: warnings as errors (without ON|OFF the build folder's setting
+# stays), and only the given targets when some are named.
+build() {
+  local werror=${1:-}
+  shift || true
+  local targets=()
+  [ $# -gt 0 ] && targets=(--target "$@")
   say "building into build/"
-  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${1:+-DOFFERS_WERROR=$1} >/dev/null
-  cmake --build "$ROOT/build" -j"$(nproc)"
+  cmake -S "$ROOT" -B "$ROOT/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${werror:+-DOFFERS_WERROR=$werror} >/dev/null
+  cmake --build "$ROOT/build" -j"$(nproc)" "${targets[@]}"
+}
+
+# Who listens on a port, for error messages (process names need root).
+port_holder() {
+  local who
+  who=$(ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*"' | head -1 | cut -d'"' -f2)
+  echo "${who:-another process}"
 }
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -62,39 +94,72 @@ wait_until_quiet() {  # like wait_until, but returns 1 instead of exiting
   done
 }
 
-rabbit_env() {  # rabbit_env DIR NODE DIST_PORT
-  echo RABBITMQ_NODENAME="$2" RABBITMQ_DIST_PORT="$3" RABBITMQ_CONFIG_FILE="$1/rabbitmq.conf" \
-    RABBITMQ_MNESIA_BASE="$1/mnesia" RABBITMQ_LOG_BASE="$1/log" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$1/enabled_plugins" RABBITMQ_PID_FILE="$1/rabbit.pid"
+# The node runs as whoever calls these functions, through the scripts Debian keeps in
+# /usr/lib/rabbitmq/bin: the wrappers in /usr/sbin switch to the rabbitmq user, which cannot read
+# a checkout in a 0700 home. All of a node's state, its configuration and a copy of the
+# definitions live in its own folder; the Erlang cookie is the invoking user's (~/.erlang.cookie).
+RABBIT_BIN=/usr/lib/rabbitmq/bin
+case ":$PATH:" in *":$RABBIT_BIN:"*) ;; *) export PATH="$RABBIT_BIN:$PATH" ;; esac
+
+rabbit_run() {  # rabbit_run DIR COMMAND...: COMMAND with the node's environment (from DIR/node)
+  local dir=$1 node amqp mgmt dist
+  shift
+  read -r node amqp mgmt dist <"$dir/node"
+  env RABBITMQ_NODENAME="$node" RABBITMQ_DIST_PORT="$dist" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_MNESIA_BASE="$dir/mnesia" \
+    RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
+    RABBITMQ_PID_FILE="$dir/rabbit.pid" ERL_CRASH_DUMP="$dir/erl_crash.dump" "$@"
+}
+
+rabbit_node() { cut -d' ' -f1 "$1/node"; }
+
+# Why a node did not start: the end of its own log and of what the start command printed.
+rabbit_failed() {  # rabbit_failed DIR WHAT
+  local dir=$1 log
+  log="$dir/log/$(rabbit_node "$dir").log"
+  {
+    echo "---- last lines of $log ----"
+    tail -n 40 "$log" 2>/dev/null || echo "(no log written)"
+    if [ -s "$dir/startup.log" ]; then
+      echo "---- rabbitmq-server printed ----"
+      tail -n 20 "$dir/startup.log"
+    fi
+  } >&2
+  die "$2"
+}
+
+# Starts the node and waits until it runs its applications and listens on its AMQP port.
+launch_rabbit() {  # launch_rabbit DIR
+  local dir=$1 node amqp mgmt dist deadline=$((SECONDS + 90))
+  read -r node amqp mgmt dist <"$dir/node"
+  rm -f "$dir/erl_crash.dump"
+  (cd "$dir" && rabbit_run "$dir" rabbitmq-server -detached) >"$dir/startup.log" 2>&1 || true
+  until rabbitmqctl -q -n "$node" await_startup --timeout 5 >/dev/null 2>&1 && port_in_use "$amqp"; do
+    [ -e "$dir/erl_crash.dump" ] && rabbit_failed "$dir" "RabbitMQ node $node crashed while starting"
+    [ $SECONDS -ge $deadline ] && rabbit_failed "$dir" "RabbitMQ node $node did not start within 90 s"
+    sleep 0.5
+  done
 }
 
 # start_rabbit DIR NODE AMQP_PORT MGMT_PORT DIST_PORT [DEFINITIONS]
 start_rabbit() {
   local dir=$1 node=$2 amqp=$3 mgmt=$4 dist=$5 defs=${6:-}
   mkdir -p "$dir/mnesia" "$dir/log"
+  [ -n "$defs" ] && cp "$defs" "$dir/definitions.json"
   {
     echo "listeners.tcp.default = $amqp"
     echo "management.tcp.port = $mgmt"
     echo "loopback_users.guest = false"
     echo "collect_statistics_interval = 1000"
-    [ -n "$defs" ] && echo "load_definitions = $defs"
+    [ -n "$defs" ] && echo "load_definitions = $dir/definitions.json"
   } >"$dir/rabbitmq.conf"
   cp "$ROOT/rabbitmq/enabled_plugins" "$dir/enabled_plugins"
   echo "$node $amqp $mgmt $dist" >"$dir/node"
-  [ "$(id -u)" -eq 0 ] && chown -R rabbitmq:rabbitmq "$dir"
-  env $(rabbit_env "$dir" "$node" "$dist") rabbitmq-server -detached >/dev/null 2>&1 || true
-  wait_until 90 "RabbitMQ node $node" rabbitmqctl -q -n "$node" await_startup --timeout 5
-  wait_until 30 "RabbitMQ AMQP port $amqp" port_in_use "$amqp"
+  launch_rabbit "$dir"
 }
 
 # Starts a node again with the configuration start_rabbit wrote (after a kill or a stop).
-restart_rabbit() {  # restart_rabbit DIR
-  local dir=$1 node amqp mgmt dist
-  read -r node amqp mgmt dist <"$dir/node"
-  env $(rabbit_env "$dir" "$node" "$dist") rabbitmq-server -detached >/dev/null 2>&1 || true
-  wait_until 90 "RabbitMQ node $node" rabbitmqctl -q -n "$node" await_startup --timeout 5
-  wait_until 30 "RabbitMQ AMQP port $amqp" port_in_use "$amqp"
-}
+restart_rabbit() { launch_rabbit "$1"; }
 
 kill_rabbit() {  # kill_rabbit DIR: SIGKILL, no goodbye
   local pid
@@ -103,13 +168,25 @@ kill_rabbit() {  # kill_rabbit DIR: SIGKILL, no goodbye
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
 }
 
-stop_rabbit() {  # stop_rabbit DIR
-  local dir=$1 node pid
+stop_rabbit() {  # stop_rabbit DIR: a clean stop, SIGKILL if it hangs; epmd goes with the last node
+  local dir=$1 pid
   [ -f "$dir/node" ] || return 0
-  node=$(cut -d' ' -f1 "$dir/node")
-  timeout 30 rabbitmqctl -q -n "$node" stop >/dev/null 2>&1 || true
   pid=$(cat "$dir/rabbit.pid" 2>/dev/null || true)
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    timeout 30 rabbitmqctl -q -n "$(rabbit_node "$dir")" stop "$dir/rabbit.pid" >/dev/null 2>&1 || true
+    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$dir/rabbit.pid"
+  release_epmd
+}
+
+# The Erlang port mapper starts with the first node and outlives it; stop it once no node is
+# registered (it refuses to stop while one is), so nothing is left listening.
+release_epmd() {
+  command -v epmd >/dev/null || return 0
+  epmd -names 2>/dev/null | grep -q '^name ' && return 0
+  epmd -kill >/dev/null 2>&1 || true
 }
 
 start_redis() {  # start_redis DIR PORT
@@ -117,25 +194,32 @@ start_redis() {  # start_redis DIR PORT
   mkdir -p "$dir"
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync always \
     --save "" --databases 4096 --daemonize yes --pidfile "$dir/redis.pid" \
-    --logfile "$dir/redis.log" >/dev/null
+    --logfile "$dir/redis.log" >"$dir/startup.log" 2>&1 || true
   if ! wait_until_quiet 30 redis-cli -p "$port" ping; then
-    cat "$dir/redis.log" >&2 2>/dev/null || true
-    die "timed out waiting for Redis on port $port"
+    {
+      echo "---- last lines of $dir/redis.log ----"
+      tail -n 20 "$dir/redis.log" 2>/dev/null || echo "(no log written)"
+      cat "$dir/startup.log" 2>/dev/null
+    } >&2
+    stop_redis "$dir"
+    die "Redis did not start on port $port"
   fi
 }
 
 stop_redis() {  # stop_redis DIR
   local pid
   pid=$(cat "$1/redis.pid" 2>/dev/null || true)
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  [ -n "$pid" ] || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$1/redis.pid"
 }
 
 # A throwaway RabbitMQ and Redis on free non-default ports with their own state folder, for
 # scripts/test and scripts/bench; stopped and removed on exit, whatever happens. Exports the
 # OFFERS_TEST_* variables the tests and the benchmark read.
 start_throwaway_servers() {
-  STATE=$(mktemp -d /tmp/offers-test.XXXXXX)
-  chmod 755 "$STATE"
+  STATE=$(mktemp -d "${TMPDIR:-/tmp}/offers-test.XXXXXX")
   mkdir -p "$STATE/logs"
   NODE="offers-test-$$@localhost"
   trap cleanup_throwaway_servers EXIT
