@@ -120,6 +120,10 @@ rabbit_failed() {  # rabbit_failed DIR WHAT
   {
     echo "---- last lines of $log ----"
     tail -n 40 "$log" 2>/dev/null || echo "(no log written)"
+    if [ -s "$dir/erl_crash.dump" ]; then
+      echo "---- the Erlang VM stopped with ----"
+      grep -m1 '^Slogan:' "$dir/erl_crash.dump" | cut -c1-600
+    fi
     if [ -s "$dir/startup.log" ]; then
       echo "---- rabbitmq-server printed ----"
       tail -n 20 "$dir/startup.log"
