@@ -15,7 +15,7 @@ int writes() { return Scenario::default_writes(); }
 int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
 int broker(const std::string& action) {
-  return run("bash " + source_path("scripts/lib/broker.sh") + " " + action);
+  return run("bash " + shell_quote(source_path("scripts/lib/broker.sh")) + " " + action);
 }
 
 // Whatever a test does to the broker, it is running and unblocked afterwards.

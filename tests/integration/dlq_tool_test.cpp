@@ -17,8 +17,8 @@ struct Run {
 };
 
 Run dlq(Sandbox& box, const std::string& args) {
-  const std::string cmd =
-      "AMQP_URL='" + box.amqp_url() + "' " + bin_path("offers-dlq") + " " + args + " 2>&1";
+  const std::string cmd = "AMQP_URL=" + shell_quote(box.amqp_url()) + " " +
+                          shell_quote(bin_path("offers-dlq")) + " " + args + " 2>&1";
   Run r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   char buf[4096];

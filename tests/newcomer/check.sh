@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The newcomer path as the README promises it, from fresh clones of this repository's HEAD:
 #  1. as root, in a 0700 folder made by mktemp whose path has a space in it;
-#  2. as a new user with sudo rights and a 0700 home (Debian 12's default), cloning it themselves.
+#  2. as a new user with sudo rights and a 0700 home (Debian 12's default), cloning it themselves
+#     into a folder whose name has a space, and running part of scripts/test there too.
 # Each runs tests/newcomer/walkthrough.sh of its own clone (scripts/up, the README's examples,
 # scripts/dlq, scripts/down). Afterwards nothing may be left running or listening.
 # Needs root (it creates the user) and the contract's ports free; outside CI it skips (exit 77)
@@ -71,8 +72,13 @@ chmod 700 "$home"
 echo "$NEWCOMER ALL=(ALL) NOPASSWD:ALL" >"/etc/sudoers.d/$NEWCOMER"
 chmod 440 "/etc/sudoers.d/$NEWCOMER"
 su - "$NEWCOMER" -c "sudo -n true" || fail "$NEWCOMER cannot use sudo"
-su - "$NEWCOMER" -c "git -c advice.detachedHead=false clone -q '$PUB/offers.bundle' offers && \
-  cd offers && tests/newcomer/walkthrough.sh" || fail "walk-through as $NEWCOMER (home mode $(stat -c %a "$home"))"
+su - "$NEWCOMER" -c "git -c advice.detachedHead=false clone -q '$PUB/offers.bundle' 'my offers' && \
+  cd 'my offers' && tests/newcomer/walkthrough.sh" || fail "walk-through as $NEWCOMER (home mode $(stat -c %a "$home"))"
+# The test command too, on the tests that start, kill and restart the throwaway broker and run the
+# tools by path (the whole suite runs as root in the same CI run).
+echo "== as $NEWCOMER: scripts/test on the broker-handling tests"
+su - "$NEWCOMER" -c "cd 'my offers' && scripts/test -R 'offers-dlq|RabbitMQ kill -9|while RabbitMQ is down'" ||
+  fail "scripts/test as $NEWCOMER"
 left=$(pgrep -u "$NEWCOMER" -a || true)
 [ -z "$left" ] || fail "processes of $NEWCOMER still running: $left"
 

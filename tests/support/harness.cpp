@@ -79,6 +79,18 @@ std::string source_path(const std::string& rel) {
   return std::string(OFFERS_SOURCE_DIR) + "/" + rel;
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out + "'";
+}
+
 int free_tcp_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

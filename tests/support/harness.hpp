@@ -30,6 +30,8 @@ std::string url_encode(const std::string& s);
 // rabbitmqctl against the throwaway node, quietly; returns the exit status.
 int rabbitmqctl(const std::string& args);
 std::string source_path(const std::string& relative);
+// One word for /bin/sh, whatever the text holds (spaces, quotes): paths of a checkout anywhere.
+std::string shell_quote(const std::string& s);
 int free_tcp_port();
 
 // A service process under test, with its HTTP port.
