@@ -1,19 +1,20 @@
 #pragma once
 
-#include <pistache/endpoint.h>
 #include <pistache/http.h>
+#include <pistache/listener.h>
 #include <pistache/router.h>
 
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
+#include "shared/http_edge.hpp"
 #include "shared/metrics.hpp"
 
 namespace offers {
-
-inline constexpr size_t kMaxBodyBytes = 64 * 1024;
 
 struct Readiness {
   bool ready = false;
@@ -57,14 +58,15 @@ struct HttpCall {
   std::shared_ptr<DeferredReply> defer();
 };
 
-// A Pistache endpoint with the routes every service serves (/healthz, /readyz, /metrics), JSON
-// error replies, a body size limit, X-Request-Id propagation and request metrics. Handlers run on
-// Pistache's threads; a RedisError becomes 503 and any other exception 500.
+// A Pistache listener with the routes every service serves (/healthz, /readyz, /metrics), the
+// HTTP edge of the contract (see EdgeTransport), JSON error replies (404 and 405 included),
+// X-Request-Id propagation and request metrics. Handlers run on Pistache's threads; a RedisError
+// becomes 503 and any other exception 500.
 class HttpService {
  public:
   using Handler = std::function<void(HttpCall&)>;
 
-  HttpService(int port, int threads, Metrics& metrics);
+  HttpService(int port, int threads, const HttpEdgeSettings& edge, Metrics& metrics);
   ~HttpService();
 
   void route(Pistache::Http::Method method, const std::string& path, Handler handler);
@@ -75,10 +77,15 @@ class HttpService {
   uint16_t port() const;
 
  private:
-  std::shared_ptr<Pistache::Http::Endpoint> endpoint_;
+  // 405 (with Allow) when the path is served under other methods, else 404.
+  void not_routed(const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter response);
+
   Pistache::Rest::Router router_;
+  std::unique_ptr<Pistache::Tcp::Listener> listener_;
   Metrics& metrics_;
   int threads_;
+  HttpEdgeSettings edge_;
+  std::vector<std::pair<Pistache::Http::Method, std::string>> routes_;
   std::function<Readiness()> readiness_;
   bool running_ = false;
 };

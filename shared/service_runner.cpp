@@ -9,7 +9,10 @@ namespace offers {
 ServiceRunner::ServiceRunner(const CommonSettings& settings, Metrics& metrics)
     : settings_(settings) {
   uv_loop_init(&loop_);
-  http_ = std::make_unique<HttpService>(settings.http_port, settings.http_threads, metrics);
+  HttpEdgeSettings edge;
+  edge.idle_timeout = settings.http_idle_timeout;
+  edge.request_timeout = settings.http_request_timeout;
+  http_ = std::make_unique<HttpService>(settings.http_port, settings.http_threads, edge, metrics);
 }
 
 ServiceRunner::~ServiceRunner() = default;

@@ -155,6 +155,13 @@ CommonSettings load_common(const EnvReader& env, int default_port) {
   s.http_port = default_port;
   if (auto v = env("HTTP_PORT")) s.http_port = parse_int("HTTP_PORT", *v, 0, 65535);
   if (auto v = env("HTTP_THREADS")) s.http_threads = parse_int("HTTP_THREADS", *v, 1, 64);
+  if (auto v = env("HTTP_IDLE_TIMEOUT"))
+    s.http_idle_timeout = parse_duration("HTTP_IDLE_TIMEOUT", *v);
+  if (auto v = env("HTTP_REQUEST_TIMEOUT"))
+    s.http_request_timeout = parse_duration("HTTP_REQUEST_TIMEOUT", *v);
+  if (s.http_idle_timeout.count() <= 0) throw ConfigError("HTTP_IDLE_TIMEOUT", "must be positive");
+  if (s.http_request_timeout.count() <= 0)
+    throw ConfigError("HTTP_REQUEST_TIMEOUT", "must be positive");
   if (auto v = env("AMQP_HEARTBEAT")) s.heartbeat_seconds = parse_int("AMQP_HEARTBEAT", *v, 0, 600);
   if (auto v = env("QUEUE_TYPE")) {
     if (*v == "classic") {

@@ -47,6 +47,8 @@ struct CommonSettings {
   RedisEndpoint redis;
   int http_port = 0;
   int http_threads = 4;
+  std::chrono::milliseconds http_idle_timeout{std::chrono::seconds(60)};
+  std::chrono::milliseconds http_request_timeout{std::chrono::seconds(10)};
   int heartbeat_seconds = 10;
   QueueType queue_type = QueueType::Classic;
   int delivery_limit = 20;  // quorum queues only
