@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 
 namespace offers::test {
 namespace {
@@ -63,7 +65,6 @@ std::string format_request(const std::string& method, const std::string& path,
                            const std::map<std::string, std::string>& headers,
                            const std::string& basic_auth, bool keep_alive) {
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  // Said explicitly: Pistache closes HTTP/1.1 connections that do not ask to be kept.
   req += keep_alive ? "Connection: keep-alive\r\n" : "Connection: close\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!basic_auth.empty()) req += "Authorization: Basic " + base64(basic_auth) + "\r\n";
@@ -198,6 +199,53 @@ HttpResponse HttpConnection::request(const std::string& method, const std::strin
     if (!reused) break;
   }
   return {};
+}
+
+}  // namespace offers::test
+
+namespace offers::test {
+
+RawHttpConnection::RawHttpConnection(int port) : fd_(connect_loopback(port)) {}
+
+RawHttpConnection::~RawHttpConnection() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool RawHttpConnection::send(const std::string& bytes) { return fd_ >= 0 && send_all(fd_, bytes); }
+
+bool RawHttpConnection::fill(std::chrono::steady_clock::time_point until) {
+  if (fd_ < 0 || ended_) return false;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      until - std::chrono::steady_clock::now());
+  if (left.count() <= 0) return true;
+  pollfd p{fd_, POLLIN, 0};
+  if (poll(&p, 1, static_cast<int>(left.count())) <= 0) return true;
+  char buf[65536];
+  const ssize_t n = recv(fd_, buf, sizeof buf, MSG_DONTWAIT);
+  if (n > 0) {
+    buffer_.append(buf, static_cast<size_t>(n));
+    return true;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+  ended_ = true;
+  return false;
+}
+
+HttpResponse RawHttpConnection::response(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!complete(buffer_) && std::chrono::steady_clock::now() < until && fill(until)) {
+  }
+  if (!complete(buffer_)) return {};
+  HttpResponse r = parse_response(buffer_);
+  buffer_.erase(0, buffer_.find("\r\n\r\n") + 4 + r.body.size());
+  return r;
+}
+
+bool RawHttpConnection::closed_by_server(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until && fill(until)) {
+  }
+  return ended_;
 }
 
 }  // namespace offers::test

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 
@@ -37,6 +38,30 @@ class HttpConnection {
   void drop();
   int port_;
   int fd_ = -1;
+};
+
+// A raw socket to 127.0.0.1:port, for tests of the HTTP edge: sends any bytes, reads replies
+// one at a time, and tells whether the server closed the connection.
+class RawHttpConnection {
+ public:
+  explicit RawHttpConnection(int port);
+  ~RawHttpConnection();
+  RawHttpConnection(const RawHttpConnection&) = delete;
+  RawHttpConnection& operator=(const RawHttpConnection&) = delete;
+  bool connected() const { return fd_ >= 0; }
+  bool send(const std::string& bytes);
+  // The next response with a Content-Length; status 0 when none came before the deadline or the
+  // end of the connection.
+  HttpResponse response(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+  // Whether the server ended the connection (end of stream or reset) within the deadline.
+  bool closed_by_server(std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
+ private:
+  // Reads what arrives within the deadline; false at the end of the connection.
+  bool fill(std::chrono::steady_clock::time_point until);
+  int fd_;
+  bool ended_ = false;
+  std::string buffer_;
 };
 
 inline HttpResponse http_get(int port, const std::string& path) {

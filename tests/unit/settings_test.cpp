@@ -38,6 +38,8 @@ TEST_CASE("defaults work on one machine", "[settings]") {
   CHECK(s.common.http_port == 8083);
   CHECK(s.retry_delays == std::vector<std::chrono::milliseconds>{1s, 5s, 25s});
   CHECK(s.common.queue_type == QueueType::Classic);
+  CHECK(s.common.http_idle_timeout == 60s);
+  CHECK(s.common.http_request_timeout == 10s);
 }
 
 TEST_CASE("URLs are parsed with credentials - vhost and database", "[settings]") {
@@ -62,13 +64,17 @@ TEST_CASE("tuning knobs parse", "[settings]") {
                                          {"RETRY_DELAYS", "100ms,1s,2m"},
                                          {"DEDUPE_TTL", "1h"},
                                          {"QUEUE_TYPE", "quorum"},
-                                         {"FAIL_ON_DESCRIPTION", "boom"}}),
+                                         {"FAIL_ON_DESCRIPTION", "boom"},
+                                         {"HTTP_IDLE_TIMEOUT", "90s"},
+                                         {"HTTP_REQUEST_TIMEOUT", "500ms"}}),
                                  8081);
   CHECK(s.prefetch == 50);
   CHECK(s.retry_delays == std::vector<std::chrono::milliseconds>{100ms, 1s, 2min});
   CHECK(s.dedupe_ttl == 3600s);
   CHECK(s.common.queue_type == QueueType::Quorum);
   CHECK(s.fail_on_description == "boom");
+  CHECK(s.common.http_idle_timeout == 90s);
+  CHECK(s.common.http_request_timeout == 500ms);
 }
 
 TEST_CASE("a setting that does not parse names its variable", "[settings]") {
@@ -86,6 +92,10 @@ TEST_CASE("a setting that does not parse names its variable", "[settings]") {
       {{{"DEDUPE_TTL", "1s"}}, "DEDUPE_TTL"},
       {{{"QUEUE_TYPE", "stream"}}, "QUEUE_TYPE"},
       {{{"RECONNECT_MIN", "2s"}, {"RECONNECT_MAX", "1s"}}, "RECONNECT_MAX"},
+      {{{"HTTP_IDLE_TIMEOUT", "soon"}}, "HTTP_IDLE_TIMEOUT"},
+      {{{"HTTP_IDLE_TIMEOUT", "0s"}}, "HTTP_IDLE_TIMEOUT"},
+      {{{"HTTP_REQUEST_TIMEOUT", "-1s"}}, "HTTP_REQUEST_TIMEOUT"},
+      {{{"HTTP_REQUEST_TIMEOUT", "10 parsecs"}}, "HTTP_REQUEST_TIMEOUT"},
   };
   for (const auto& [vars, variable] : cases) {
     INFO(variable);
