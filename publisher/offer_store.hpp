@@ -17,6 +17,7 @@ inline constexpr const char* kNextOfferId = "special-offers:next_offer_id";
 inline constexpr const char* kEventLog = "special-offers:events";
 inline constexpr const char* kEventMeta = "special-offers:event_meta";
 inline constexpr const char* kRelayCursor = "special-offers:relay_confirmed";
+inline constexpr const char* kIdempotencyPrefix = "special-offers:idempotency:";
 }  // namespace keys
 
 // One event of the outbox as the relay publishes it.

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,6 +26,26 @@ OfferWrite create_write(std::string_view description, std::string_view correlati
 OfferWrite update_write(int64_t id, std::string_view description, std::string_view correlation_id);
 OfferWrite remove_write(int64_t id, std::string_view correlation_id);
 
+// A write under an Idempotency-Key: the first request's reply is stored with the key in the same
+// script call as the change and its event; a repeat of the same method, path and body gets it
+// back instead (and changes nothing), another request under the same key is refused.
+struct IdempotentRequest {
+  std::string key;
+  std::string method;
+  std::string path;
+  std::string body;
+  std::chrono::milliseconds ttl{std::chrono::hours(24)};
+  std::string not_found_body;  // the 404 reply of an update or removal of a missing offer
+};
+void add_idempotency(OfferWrite& write, const IdempotentRequest& request);
+
+// The reply stored under an Idempotency-Key.
+struct StoredReply {
+  int status = 0;
+  std::string body;
+  std::string location;  // of a created offer; empty otherwise
+};
+
 struct WriteResult {
   std::string offer_json;  // the new offer (create, update) or the removed one (delete)
   int64_t offer_id = 0;
@@ -32,9 +53,10 @@ struct WriteResult {
 };
 
 struct WriteOutcome {
-  enum class Status { Done, NotFound, Failed };
+  enum class Status { Done, NotFound, Failed, Replayed, KeyReused };
   Status status = Status::Failed;
   WriteResult result;  // when Done
+  StoredReply replay;  // when Replayed
   std::string error;   // when Failed: Redis unreachable or it refused the write
 };
 

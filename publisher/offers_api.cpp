@@ -1,5 +1,7 @@
 #include "publisher/offers_api.hpp"
 
+#include <algorithm>
+
 #include "publisher/offer_input.hpp"
 #include "shared/json.hpp"
 #include "shared/log.hpp"
@@ -11,6 +13,38 @@ using Pistache::Http::Method;
 
 namespace {
 
+// Pistache 0.0.5 drops raw response headers, so this one is typed.
+class IdempotentReplayedHeader : public Pistache::Http::Header::Header {
+ public:
+  NAME("Idempotent-Replayed")
+  void parse(const std::string&) override {}
+  void write(std::ostream& os) const override { os << "true"; }
+};
+
+// The request's Idempotency-Key: nullopt without one; false in valid when it is not 1 to 255
+// printable ASCII characters (the caller has been answered 400 then).
+struct KeyCheck {
+  bool valid = true;
+  std::optional<IdempotentRequest> request;
+};
+
+KeyCheck idempotency_key(HttpCall& c, const char* method, std::chrono::milliseconds ttl) {
+  KeyCheck check;
+  const auto raw = c.request.headers().tryGetRaw("Idempotency-Key");
+  if (!raw) return check;
+  const std::string& key = raw->value();
+  const bool printable = std::all_of(key.begin(), key.end(), [](char ch) {
+    return static_cast<unsigned char>(ch) >= 0x20 && static_cast<unsigned char>(ch) < 0x7f;
+  });
+  if (key.empty() || key.size() > 255 || !printable) {
+    check.valid = false;
+    c.error(Code::Bad_Request, "Idempotency-Key must be 1 to 255 printable ASCII characters");
+    return check;
+  }
+  check.request = IdempotentRequest{key, method, c.request.resource(), c.request.body(), ttl, ""};
+  return check;
+}
+
 std::optional<int64_t> path_id(HttpCall& c) {
   const auto id = parse_positive_id(c.request.param(":id").as<std::string>());
   if (!id) c.error(Code::Bad_Request, "offer id must be a positive integer");
@@ -19,14 +53,30 @@ std::optional<int64_t> path_id(HttpCall& c) {
 
 std::string not_found(int64_t id) { return "offer " + std::to_string(id) + " not found"; }
 
+void answer_replay(DeferredReply& reply, const StoredReply& stored) {
+  reply.writer().headers().add(std::make_shared<IdempotentReplayedHeader>());
+  if (!stored.location.empty())
+    reply.writer().headers().add<Pistache::Http::Header::Location>(stored.location);
+  if (stored.body.empty()) return reply.no_content();
+  reply.json(static_cast<Code>(stored.status), stored.body);
+}
+
 // Answers a write that did not happen (404 for a missing offer, 503 when Redis could not take
-// it); false when the write was done and the caller answers.
-bool answered_failure(DeferredReply& reply, const WriteOutcome& w, int64_t id = 0) {
+// it, the stored reply of an Idempotency-Key's first request, 422 for a key reused for another
+// request); false when the write was done and the caller answers.
+bool answered_otherwise(DeferredReply& reply, const WriteOutcome& w, int64_t id = 0) {
   switch (w.status) {
     case WriteOutcome::Status::Done:
       return false;
     case WriteOutcome::Status::NotFound:
       reply.error(Code::Not_Found, not_found(id));
+      return true;
+    case WriteOutcome::Status::Replayed:
+      answer_replay(reply, w.replay);
+      return true;
+    case WriteOutcome::Status::KeyReused:
+      reply.error(Code::Unprocessable_Entity,
+                  "Idempotency-Key was already used for another request");
       return true;
     case WriteOutcome::Status::Failed:
       break;
@@ -38,18 +88,22 @@ bool answered_failure(DeferredReply& reply, const WriteOutcome& w, int64_t id = 
 
 }  // namespace
 
-void add_offer_routes(HttpService& http, OfferStore& store, OutboxWriter& writer, int page_limit) {
-  http.route(Method::Post, "/offers", [&writer](HttpCall& c) {
+void add_offer_routes(HttpService& http, OfferStore& store, OutboxWriter& writer, int page_limit,
+                      std::chrono::milliseconds ttl) {
+  http.route(Method::Post, "/offers", [&writer, ttl](HttpCall& c) {
+    const auto key = idempotency_key(c, "POST", ttl);
+    if (!key.valid) return;
     const auto check = check_offer_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    writer.submit(create_write(check.input->description, c.request_id),
-                  [reply = c.defer()](WriteOutcome&& w) {
-                    if (!answered_failure(*reply, w)) {
-                      reply->writer().headers().add<Pistache::Http::Header::Location>(
-                          "/offers/" + std::to_string(w.result.offer_id));
-                      reply->json(Code::Created, w.result.offer_json);
-                    }
-                  });
+    auto write = create_write(check.input->description, c.request_id);
+    if (key.request) add_idempotency(write, *key.request);
+    writer.submit(std::move(write), [reply = c.defer()](WriteOutcome&& w) {
+      if (!answered_otherwise(*reply, w)) {
+        reply->writer().headers().add<Pistache::Http::Header::Location>(
+            "/offers/" + std::to_string(w.result.offer_id));
+        reply->json(Code::Created, w.result.offer_json);
+      }
+    });
   });
 
   http.route(Method::Get, "/offers",
@@ -63,23 +117,35 @@ void add_offer_routes(HttpService& http, OfferStore& store, OutboxWriter& writer
     c.json(Code::Ok, *offer);
   });
 
-  http.route(Method::Put, "/offers/:id", [&writer](HttpCall& c) {
+  http.route(Method::Put, "/offers/:id", [&writer, ttl](HttpCall& c) {
     const auto id = path_id(c);
     if (!id) return;
+    auto key = idempotency_key(c, "PUT", ttl);
+    if (!key.valid) return;
     const auto check = check_offer_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    writer.submit(update_write(*id, check.input->description, c.request_id),
-                  [reply = c.defer(), id = *id](WriteOutcome&& w) {
-                    if (!answered_failure(*reply, w, id))
-                      reply->json(Code::Ok, w.result.offer_json);
-                  });
+    auto write = update_write(*id, check.input->description, c.request_id);
+    if (key.request) {
+      key.request->not_found_body = error_body(not_found(*id));
+      add_idempotency(write, *key.request);
+    }
+    writer.submit(std::move(write), [reply = c.defer(), id = *id](WriteOutcome&& w) {
+      if (!answered_otherwise(*reply, w, id)) reply->json(Code::Ok, w.result.offer_json);
+    });
   });
 
-  http.route(Method::Delete, "/offers/:id", [&writer](HttpCall& c) {
+  http.route(Method::Delete, "/offers/:id", [&writer, ttl](HttpCall& c) {
     const auto id = path_id(c);
     if (!id) return;
-    writer.submit(remove_write(*id, c.request_id), [reply = c.defer(), id = *id](WriteOutcome&& w) {
-      if (!answered_failure(*reply, w, id)) reply->no_content();
+    auto key = idempotency_key(c, "DELETE", ttl);
+    if (!key.valid) return;
+    auto write = remove_write(*id, c.request_id);
+    if (key.request) {
+      key.request->not_found_body = error_body(not_found(*id));
+      add_idempotency(write, *key.request);
+    }
+    writer.submit(std::move(write), [reply = c.defer(), id = *id](WriteOutcome&& w) {
+      if (!answered_otherwise(*reply, w, id)) reply->no_content();
     });
   });
 

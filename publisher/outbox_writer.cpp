@@ -3,6 +3,7 @@
 #include <iterator>
 #include <utility>
 
+#include "shared/fault_points.hpp"
 #include "shared/log.hpp"
 
 namespace offers {
@@ -62,6 +63,7 @@ void OutboxWriter::send(Pending& p) {
                 WriteOutcome outcome = write_outcome(r);
                 if (outcome.status == WriteOutcome::Status::Done) {
                   handover_->push(std::move(outcome.result.event));  // done() needs the offer only
+                  fault_point("after_commit");
                 }
                 done(std::move(outcome));
               });

@@ -23,7 +23,8 @@ int run_special_offers(const PublisherSettings& settings) {
                                        [&](const std::string&) { runner.shutdown(2); });
   auto writer =
       std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover, metrics);
-  add_offer_routes(runner.http(), store, *writer, settings.events_page_limit);
+  add_offer_routes(runner.http(), store, *writer, settings.events_page_limit,
+                   settings.idempotency_ttl);
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;

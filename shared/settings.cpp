@@ -190,6 +190,8 @@ PublisherSettings load_publisher(const EnvReader& env) {
   if (auto v = env("EVENTS_PAGE_LIMIT")) {
     s.events_page_limit = parse_int("EVENTS_PAGE_LIMIT", *v, 1, 100000);
   }
+  if (auto v = env("IDEMPOTENCY_TTL")) s.idempotency_ttl = parse_duration("IDEMPOTENCY_TTL", *v);
+  if (s.idempotency_ttl.count() <= 0) throw ConfigError("IDEMPOTENCY_TTL", "must be positive");
   return s;
 }
 

@@ -61,6 +61,7 @@ struct PublisherSettings {
   int confirm_window = 512;
   int relay_batch = 256;
   int events_page_limit = 1000;
+  std::chrono::milliseconds idempotency_ttl{std::chrono::hours(24)};
 };
 
 struct SubscriberSettings {
