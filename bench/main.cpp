@@ -42,6 +42,7 @@ struct Options {
   std::string json_path;
   std::string sections = "raw,drain,e2e,fixed";
   int rounds = 3;  // the machine's speed drifts: each figure is the median of the rounds
+  bool idempotency_keys = false;  // every POST carries a new Idempotency-Key
   bool run(const std::string& section) const { return sections.find(section) != std::string::npos; }
 };
 
@@ -125,10 +126,15 @@ struct SendTimes {
   };
   std::mutex mu;
   std::map<int64_t, Times> by_offer;
+  bool with_keys = false;
+  std::atomic<long> keys{0};
   // Sends the POST and notes its times.
   void post(HttpConnection& http) {
+    std::map<std::string, std::string> headers;
+    if (with_keys) headers["Idempotency-Key"] = "bench-" + std::to_string(keys++);
     const int64_t sent = system_now_us();
-    const auto r = http.request("POST", "/offers", R"({"description":"Two coffees for one"})");
+    const auto r =
+        http.request("POST", "/offers", R"({"description":"Two coffees for one"})", headers);
     const int64_t answered = system_now_us();
     const std::string location = r.header("location");  // /offers/<id>
     if (r.status != 201 || location.size() < 8) return;
@@ -299,6 +305,7 @@ Report run_round(const Options& o) {
     cpu.start();
     std::atomic<long> next{0};
     SendTimes sent;
+    sent.with_keys = o.idempotency_keys;
     const double start = now_seconds();
     std::vector<std::thread> clients;
     for (int c = 0; c < o.clients; ++c) {
@@ -372,6 +379,7 @@ Report run_round(const Options& o) {
     const int threads = 4;
     std::vector<std::thread> clients;
     SendTimes sent;
+    sent.with_keys = o.idempotency_keys;
     const auto start = std::chrono::steady_clock::now();
     for (int c = 0; c < threads; ++c) {
       clients.emplace_back([&, c] {
@@ -429,7 +437,7 @@ static int usage() {
   std::fprintf(stderr,
                "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
                "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed] "
-               "[--rounds N]\n");
+               "[--rounds N] [--idempotency-keys on|off]\n");
   return 2;
 }
 
@@ -471,6 +479,8 @@ int main(int argc, char** argv) {
         o.sections = v;
       else if (k == "--rounds")
         o.rounds = static_cast<int>(count(1));
+      else if (k == "--idempotency-keys" && (v == "on" || v == "off"))
+        o.idempotency_keys = v == "on";
       else
         return usage();
     } catch (const std::invalid_argument& e) {
@@ -485,7 +495,8 @@ int main(int argc, char** argv) {
   }
   const Report rep = Report::median(rounds);
   const std::string m = machine();
-  std::printf("offers-bench on %s (median of %d rounds)\n%s", m.c_str(), o.rounds,
+  std::printf("offers-bench on %s (median of %d rounds%s)\n%s", m.c_str(), o.rounds,
+              o.idempotency_keys ? ", every POST with an Idempotency-Key" : "",
               rep.table().c_str());
   if (!o.json_path.empty()) std::ofstream(o.json_path) << rep.json(m);
   return 0;

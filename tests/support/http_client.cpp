@@ -179,8 +179,9 @@ void HttpConnection::drop() {
 }
 
 HttpResponse HttpConnection::request(const std::string& method, const std::string& path,
-                                     const std::string& body) {
-  const std::string req = format_request(method, path, body, {}, "", true);
+                                     const std::string& body,
+                                     const std::map<std::string, std::string>& headers) {
+  const std::string req = format_request(method, path, body, headers, "", true);
   // A kept connection the server has meanwhile closed fails at once: one more try on a new one.
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool reused = fd_ >= 0;

@@ -32,7 +32,8 @@ class HttpConnection {
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
   HttpResponse request(const std::string& method, const std::string& path,
-                       const std::string& body = "");
+                       const std::string& body = "",
+                       const std::map<std::string, std::string>& headers = {});
 
  private:
   void drop();
