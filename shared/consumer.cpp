@@ -170,6 +170,11 @@ void Consumer::handle(Message&& m) {
     reject(m.delivery_tag, "message has no message_id", m);
     return;
   }
+  if (m.props.headers.size() > kMaxMessageHeaders) {
+    reject(m.delivery_tag,
+           "message has more than " + std::to_string(kMaxMessageHeaders) + " headers", m);
+    return;
+  }
   EventParse parsed = parse_event(m.body);
   if (!parsed.event) {
     reject(m.delivery_tag, parsed.error, m);

@@ -37,6 +37,10 @@ EventKind kind_of(std::string_view name) {
 
 EventParse parse_event(std::string_view body) {
   EventParse r;
+  if (body.size() > kMaxEventBytes) {
+    r.error = "message body is larger than " + std::to_string(kMaxEventBytes / 1024) + " KiB";
+    return r;
+  }
   char buffer[8192];  // a typical event's values fit: no heap allocation for the parse
   rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
   rapidjson::Document doc(&pool);

@@ -12,6 +12,10 @@ inline constexpr std::string_view kOfferUpdated = "SpecialOfferUpdated";
 inline constexpr std::string_view kOfferRemoved = "SpecialOfferRemoved";
 inline constexpr int kSchemaVersion = 1;
 inline constexpr size_t kMaxDescriptionLength = 1000;
+// Far above any event this system writes; a larger message is malformed and not parsed.
+inline constexpr size_t kMaxEventBytes = 1024 * 1024;
+// An event carries a handful of headers (x-schema-version, x-retry-count, x-death...).
+inline constexpr size_t kMaxMessageHeaders = 64;
 
 struct Offer {
   int64_t id = 0;

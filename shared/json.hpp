@@ -18,6 +18,9 @@ std::string json_quote(std::string_view s);
 // Serialises a RapidJSON value.
 std::string to_json(const rapidjson::Value& v);
 
+// No document of this system nests deeper; deeper text is refused before it is parsed.
+inline constexpr size_t kMaxJsonDepth = 64;
+
 // Parses text; on failure returns false and says where and why in error.
 bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& error);
 

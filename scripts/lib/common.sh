@@ -155,6 +155,7 @@ start_rabbit() {
     echo "management.tcp.port = $mgmt"
     echo "loopback_users.guest = false"
     echo "collect_statistics_interval = 1000"
+    grep -E '^max_message_size ' "$ROOT/rabbitmq/rabbitmq.conf"
     [ -n "$defs" ] && echo "load_definitions = $dir/definitions.json"
   } >"$dir/rabbitmq.conf"
   cp "$ROOT/rabbitmq/enabled_plugins" "$dir/enabled_plugins"

@@ -84,3 +84,27 @@ TEST_CASE("message ids are stable per sequence number", "[envelope]") {
   CHECK(message_id_for(42) == "special-offers-42");
   CHECK(message_id_for(42) == message_id_for(42));
 }
+
+TEST_CASE("hostile bodies are malformed - not a crash", "[envelope]") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  auto r = parse_event(deep);
+  CHECK_FALSE(r.event);
+  CHECK_THAT(r.error, Catch::Contains("nested deeper than 64 levels"));
+
+  const std::string deep_content =
+      R"({"sequenceNumber":1,"occurredAt":"2026-11-21T10:00:00.000Z","name":"SpecialOfferCreated",)"
+      R"("content":{"id":1,"description":"a","extra":)" +
+      std::string(100000, '{') + std::string(100000, '}') + "}}";
+  r = parse_event(deep_content);
+  CHECK_FALSE(r.event);
+  CHECK_THAT(r.error, Catch::Contains("nested deeper"));
+
+  // Brackets inside strings are text, not nesting.
+  const std::string brackets = build_event_json(3, "2026-11-21T10:00:00.000Z", kOfferCreated,
+                                                build_offer_json(1, std::string(500, '[')));
+  CHECK(parse_event(brackets).event);
+
+  r = parse_event(std::string(kMaxEventBytes + 1, ' '));
+  CHECK_FALSE(r.event);
+  CHECK_THAT(r.error, Catch::Contains("larger than 1024 KiB"));
+}

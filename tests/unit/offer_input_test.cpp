@@ -51,3 +51,10 @@ TEST_CASE("ids and ranges parse strictly", "[http]") {
   CHECK_FALSE(parse_non_negative("-3"));
   CHECK(utf8_length("\xc3\xa9t\xc3\xa9") == 3);
 }
+
+TEST_CASE("a deeply nested offer body is a 400 - not a crash", "[http]") {
+  const auto r = check_offer_body(R"({"description":"x","extra":)" + std::string(60000, '[') +
+                                  std::string(60000, ']') + "}");
+  CHECK_FALSE(r.input);
+  CHECK_THAT(r.error, Catch::Contains("nested deeper"));
+}
