@@ -40,8 +40,9 @@ struct Options {
   double seconds = 5;     // fixed-rate test length
   int prefetch = 500;
   std::string json_path;
-  std::string sections = "raw,drain,e2e,fixed";
-  int rounds = 3;  // the machine's speed drifts: each figure is the median of the rounds
+  std::string sections = "raw,drain,e2e,wrk,fixed";
+  double wrk_seconds = 10;  // the wrk round's length
+  int rounds = 3;           // the machine's speed drifts: each figure is the median of the rounds
   bool idempotency_keys = false;  // every POST carries a new Idempotency-Key
   bool run(const std::string& section) const { return sections.find(section) != std::string::npos; }
 };
@@ -174,6 +175,36 @@ struct RawCeiling {
   double broker_cpu_us, publisher_and_consumers_cpu_us;  // per event
 };
 
+// One run of wrk against url with its default headers, posting an offer per request.
+struct WrkRun {
+  double requests_per_second = 0;
+  long requests = 0;
+  long non_2xx = 0;
+  bool ran = false;
+};
+
+WrkRun run_wrk(const std::string& url, double seconds, int connections) {
+  const std::string script = std::string(OFFERS_BUILD_DIR) + "/bench-wrk-post.lua";
+  std::ofstream(script) << "wrk.method = \"POST\"\n"
+                           "wrk.body = '{\"description\":\"Two coffees for one\"}'\n"
+                           "wrk.headers[\"Content-Type\"] = \"application/json\"\n";
+  const std::string cmd = "wrk -t2 -c" + std::to_string(connections) + " -d" +
+                          std::to_string(static_cast<long>(seconds)) + "s -s " +
+                          shell_quote(script) + " " + url + " 2>&1";
+  WrkRun r;
+  FILE* out = popen(cmd.c_str(), "r");
+  if (out == nullptr) return r;
+  char line[512];
+  while (std::fgets(line, sizeof line, out)) {
+    std::fputs(line, stderr);
+    std::sscanf(line, " Requests/sec: %lf", &r.requests_per_second);
+    std::sscanf(line, " %ld requests in", &r.requests);
+    std::sscanf(line, " Non-2xx or 3xx responses: %ld", &r.non_2xx);
+  }
+  r.ran = pclose(out) == 0 && r.requests > 0;
+  return r;
+}
+
 RawCeiling raw_path(long n, double rate, int prefetch) {
   Sandbox box;
   declare(box);
@@ -214,8 +245,6 @@ Report run_round(const Options& o) {
             "events/s");
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "deliveries (3 queues)", raw.delivery_rate,
             "deliveries/s");
-    rep.add("raw ceiling (rabbitmq-c, no Redis)", "end-to-end latency p50", raw.latency.p50, "us");
-    rep.add("raw ceiling (rabbitmq-c, no Redis)", "end-to-end latency p99", raw.latency.p99, "us");
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "broker CPU per event", raw.broker_cpu_us, "us");
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "publisher and consumers CPU per event",
             raw.publisher_and_consumers_cpu_us, "us");
@@ -227,7 +256,7 @@ Report run_round(const Options& o) {
   if (o.run("drain")) {
     Sandbox box;
     declare(box);
-    raw_publish(endpoint(box), o.backlog, 512, 0);
+    raw_publish(endpoint(box), o.backlog, 512, 0, bench::Bodies::Distinct);
     CpuUsage cpu = servers_cpu();
     cpu.watch("raw consumers", getpid());
     cpu.start();
@@ -254,7 +283,7 @@ Report run_round(const Options& o) {
   if (o.run("drain")) {
     Sandbox box;
     declare(box);
-    raw_publish(endpoint(box), o.backlog, 512, 0);
+    raw_publish(endpoint(box), o.backlog, 512, 0, bench::Bodies::Distinct);
     std::map<std::string, std::unique_ptr<Service>> subs;
     CpuUsage cpu = servers_cpu();
     cpu.start();
@@ -364,7 +393,37 @@ Report run_round(const Options& o) {
             "POST to notification handled p99", p2a.p99, "us");
   }
 
-  // 4. Latency at a fixed rate, the system and the raw path.
+  // 4. The same system under an independent load generator: wrk with its default headers.
+  if (o.run("wrk")) {
+    Sandbox box;
+    auto publisher = box.start("special-offers");
+    std::map<std::string, std::unique_ptr<Service>> subs;
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s));
+    std::fprintf(stderr, "wrk: POST /offers for %.0f s over %d connections\n", o.wrk_seconds,
+                 o.clients);
+    const double start = now_seconds();
+    const auto wrk = run_wrk("http://127.0.0.1:" + std::to_string(publisher->port()) + "/offers",
+                             o.wrk_seconds, o.clients);
+    if (!wrk.ran) {
+      std::fprintf(stderr, "wrk did not run (is it installed?): its figures are left out\n");
+    } else {
+      const double written = static_cast<double>(wrk.requests - wrk.non_2xx);
+      wait_until(
+          [&] {
+            for (auto& [name, svc] : subs)
+              if (applied(*svc) < written) return false;
+            return true;
+          },
+          std::chrono::seconds(600), 50ms);
+      const double all_applied = now_seconds() - start;
+      const char* section = "end to end under wrk (default headers, same connections)";
+      rep.add(section, "accepted writes", wrk.requests_per_second, "writes/s");
+      rep.add(section, "events applied by all three", written / all_applied, "events/s");
+      rep.add(section, "replies other than 2xx", static_cast<double>(wrk.non_2xx), "replies");
+    }
+  }
+
+  // 5. Latency at a fixed rate, the system and the raw path.
   const long fixed_n = static_cast<long>(o.rate * o.seconds);
   if (o.run("fixed"))
     std::fprintf(stderr, "fixed rate: %.0f events/s for %.0f s\n", o.rate, o.seconds);
@@ -437,7 +496,8 @@ static int usage() {
   std::fprintf(stderr,
                "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
                "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed] "
-               "[--rounds N] [--idempotency-keys on|off]\n");
+               "[--rounds N] [--idempotency-keys on|off] [--wrk-seconds S]\n"
+               "sections: raw, drain, e2e, wrk, fixed\n");
   return 2;
 }
 
@@ -479,6 +539,8 @@ int main(int argc, char** argv) {
         o.sections = v;
       else if (k == "--rounds")
         o.rounds = static_cast<int>(count(1));
+      else if (k == "--wrk-seconds")
+        o.wrk_seconds = positive();
       else if (k == "--idempotency-keys" && (v == "on" || v == "off"))
         o.idempotency_keys = v == "on";
       else

@@ -15,9 +15,11 @@ namespace offers::bench {
 std::string sample_event(long seq);
 
 // Publishes n events to the fanout exchange, keeping up to window unconfirmed; paced at
-// rate events/s when rate > 0. Returns the seconds until the last confirm.
+// rate events/s when rate > 0. Returns the seconds until the last confirm. For the ceiling every
+// message carries one body built once; a backlog for the subscribers needs a distinct event each.
+enum class Bodies { Fixed, Distinct };
 double raw_publish(const AmqpEndpoint& endpoint, long n, int window, double rate,
-                   long first_seq = 1);
+                   Bodies bodies = Bodies::Fixed, long first_seq = 1);
 
 struct Drain {
   double seconds = 0;              // first delivery to last

@@ -17,9 +17,11 @@ using namespace std::chrono_literals;
 TEST_CASE("the benchmark runs every section and writes each figure and ratio as JSON", "[bench]") {
   Sandbox box;  // for its log folder
   const std::string out = box.log_path("bench-results") + ".json";
-  Process bench(bin_path("offers-bench"), {}, box.log_path("bench"),
-                {"--rounds", "1", "--events", "300", "--backlog", "300", "--e2e", "300",
-                 "--clients", "4", "--rate", "200", "--seconds", "1", "--json", out});
+  Process bench(
+      bin_path("offers-bench"), {}, box.log_path("bench"),
+      {"--rounds",           "1",  "--events", "300", "--backlog", "300", "--e2e",         "300",
+       "--clients",          "4",  "--rate",   "200", "--seconds", "1",   "--wrk-seconds", "1",
+       "--idempotency-keys", "on", "--json",   out});
   const auto code = bench.wait_exit(170s);
   INFO(bench.log());
   REQUIRE(code == 0);
@@ -35,7 +37,8 @@ TEST_CASE("the benchmark runs every section and writes each figure and ratio as 
     CHECK(f["value"].GetDouble() >= 0);
   }
   for (const char* s : {"raw ceiling (rabbitmq-c, no Redis)", "subscriber drain",
-                        "end to end (HTTP -> outbox -> broker -> 3 subscribers)"}) {
+                        "end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+                        "end to end under wrk (default headers, same connections)"}) {
     CHECK(sections.count(s) == 1);
   }
   std::set<std::string> ratios;
