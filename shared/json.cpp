@@ -20,40 +20,62 @@ std::string to_json(const rapidjson::Value& v) {
 
 namespace {
 
-// The offset at which text nests deeper than kMaxJsonDepth, or npos. Brackets inside strings
-// do not count; whether the text is JSON at all is the parser's business.
-size_t too_deep_at(std::string_view text) {
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a \uXXXX escape starting at text[i] (the backslash), or -1.
+int escaped_unit(std::string_view text, size_t i) {
+  if (i + 5 >= text.size() || text[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    const int h = hex_value(text[k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// What rapidjson 1.1 lets through and this system must not: nesting deeper than kMaxJsonDepth
+// (its recursive users would overflow the stack) and a low surrogate escape without its high
+// half (it would decode to invalid UTF-8). Empty when the text has neither; whether it is JSON
+// at all is the parser's business.
+std::string prescan_error(std::string_view text) {
   size_t depth = 0;
-  bool in_string = false, escaped = false;
+  bool in_string = false, after_high = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
+      if (c == '\\') {
+        const int unit = escaped_unit(text, i);
+        if (unit >= 0xDC00 && unit <= 0xDFFF && !after_high)
+          return "invalid JSON at offset " + std::to_string(i) + ": lone low surrogate";
+        after_high = unit >= 0xD800 && unit <= 0xDBFF;
+        i += unit >= 0 ? 5 : 1;
+        continue;
       }
+      after_high = false;
+      if (c == '"') in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > kMaxJsonDepth) return i;
+      if (++depth > kMaxJsonDepth)
+        return "invalid JSON at offset " + std::to_string(i) + ": nested deeper than " +
+               std::to_string(kMaxJsonDepth) + " levels";
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
   }
-  return std::string_view::npos;
+  return {};
 }
 
 }  // namespace
 
 bool parse_json(std::string_view text, rapidjson::Document& doc, std::string& error) {
-  if (const auto at = too_deep_at(text); at != std::string_view::npos) {
-    error = "invalid JSON at offset " + std::to_string(at) + ": nested deeper than " +
-            std::to_string(kMaxJsonDepth) + " levels";
-    return false;
-  }
+  if (error = prescan_error(text); !error.empty()) return false;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(text.data(),
                                                                                     text.size());
   if (doc.HasParseError()) {

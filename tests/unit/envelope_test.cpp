@@ -108,3 +108,19 @@ TEST_CASE("hostile bodies are malformed - not a crash", "[envelope]") {
   CHECK_FALSE(r.event);
   CHECK_THAT(r.error, Catch::Contains("larger than 1024 KiB"));
 }
+
+// Found by fuzz_envelope: rapidjson decodes a lone low surrogate escape to invalid UTF-8, so an
+// event was accepted whose strings could not be written back as JSON.
+TEST_CASE("a lone low surrogate escape is malformed - a surrogate pair is text", "[envelope]") {
+  const std::string lone = build_event_json(1, "2026-11-21T10:00:00.000Z", kOfferCreated,
+                                            R"({"id":1,"description":"a\udc00b"})");
+  const auto r = parse_event(lone);
+  CHECK_FALSE(r.event);
+  CHECK_THAT(r.error, Catch::Contains("lone low surrogate"));
+
+  const auto pair =
+      parse_event(build_event_json(1, "2026-11-21T10:00:00.000Z", kOfferCreated,
+                                   R"({"id":1,"description":"\ud83d\ude00 \\udc00"})"));
+  REQUIRE(pair.event);
+  CHECK(pair.event->offer.description == "\xf0\x9f\x98\x80 \\udc00");
+}

@@ -58,3 +58,11 @@ TEST_CASE("a deeply nested offer body is a 400 - not a crash", "[http]") {
   CHECK_FALSE(r.input);
   CHECK_THAT(r.error, Catch::Contains("nested deeper"));
 }
+
+// Found by fuzzing the envelope: the same escape in a POST body made an offer whose event every
+// subscriber would have dead-lettered.
+TEST_CASE("an offer description with a lone low surrogate escape is a 400", "[http]") {
+  const auto r = check_offer_body(R"({"description":"tea \udfff"})");
+  CHECK_FALSE(r.input);
+  CHECK_THAT(r.error, Catch::Contains("lone low surrogate"));
+}
