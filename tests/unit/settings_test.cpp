@@ -104,4 +104,12 @@ TEST_CASE("a setting that does not parse names its variable", "[settings]") {
   CHECK(config_error_variable([&] {
           load_publisher(env_of({{"CONFIRM_WINDOW", "0"}}));
         }) == "CONFIRM_WINDOW");
+  CHECK(config_error_variable([&] {
+          load_publisher(env_of({{"IDEMPOTENCY_TTL", "a day"}}));
+        }) == "IDEMPOTENCY_TTL");
+  CHECK(config_error_variable([&] {
+          load_publisher(env_of({{"IDEMPOTENCY_TTL", "0h"}}));
+        }) == "IDEMPOTENCY_TTL");
+  CHECK(load_publisher(env_of({})).idempotency_ttl == 24h);
+  CHECK(load_publisher(env_of({{"IDEMPOTENCY_TTL", "90m"}})).idempotency_ttl == 90min);
 }
