@@ -60,6 +60,14 @@ TEST_CASE("HTTP/1.1 connections are kept - Connection: close is honoured and fol
   CHECK(last.status == 200);
   CHECK(says_close(last));
   CHECK(conn.closed_by_server());
+
+  // A write is answered from the service loop's thread: the close follows there too.
+  RawHttpConnection writer(svc->port());
+  REQUIRE(writer.send("DELETE /offers/1 HTTP/1.1\r\nConnection: close\r\n\r\n"));
+  const auto removed = writer.response();
+  CHECK(removed.status == 204);
+  CHECK(says_close(removed));
+  CHECK(writer.closed_by_server());
 }
 
 TEST_CASE("HTTP/1.0 connections are kept only with Connection: keep-alive", "[http]") {
