@@ -63,6 +63,11 @@ int make_fd(int fd, const char* what) {
 
 }  // namespace
 
+void OwnedFd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
 void send_reply(ResponseWriter& writer, Code code, const std::string& body) {
   const auto connection = writer.headers().tryGet<Pistache::Http::Header::Connection>();
   const bool close = connection && connection->control() == ConnectionControl::Close;
@@ -92,11 +97,6 @@ void EdgeHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<
 EdgeTransport::EdgeTransport(std::shared_ptr<EdgeHandler> handler, HttpEdgeSettings settings)
     : Pistache::Tcp::Transport(handler), handler_(std::move(handler)), settings_(settings) {}
 
-EdgeTransport::~EdgeTransport() {
-  if (timer_fd_ >= 0) ::close(timer_fd_);
-  if (mailbox_fd_ >= 0) ::close(mailbox_fd_);
-}
-
 std::shared_ptr<Pistache::Aio::Handler> EdgeTransport::clone() const {
   return std::make_shared<EdgeTransport>(std::static_pointer_cast<EdgeHandler>(handler_->clone()),
                                          settings_);
@@ -106,7 +106,7 @@ void EdgeTransport::registerPoller(Pistache::Polling::Epoll& poller) {
   Transport::registerPoller(poller);
   using Pistache::Polling::NotifyOn;
   using Pistache::Polling::Tag;
-  timer_fd_ = make_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd");
+  timer_fd_.reset(make_fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC), "timerfd"));
   // A quarter of the shortest timeout, so a connection is closed at most 25% late.
   const auto tick = std::clamp(std::min(settings_.idle_timeout, settings_.request_timeout) / 4,
                                std::chrono::milliseconds(20), std::chrono::milliseconds(500));
@@ -114,20 +114,21 @@ void EdgeTransport::registerPoller(Pistache::Polling::Epoll& poller) {
   spec.it_interval.tv_sec = tick.count() / 1000;
   spec.it_interval.tv_nsec = (tick.count() % 1000) * 1000000;
   spec.it_value = spec.it_interval;
-  if (timerfd_settime(timer_fd_, 0, &spec, nullptr) != 0)
+  if (timerfd_settime(timer_fd_.get(), 0, &spec, nullptr) != 0)
     throw std::system_error(errno, std::generic_category(), "timerfd_settime");
-  poller.addFd(timer_fd_, Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(timer_fd_));
-  mailbox_fd_ = make_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd");
-  poller.addFd(mailbox_fd_, Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(mailbox_fd_));
+  poller.addFd(timer_fd_.get(), Pistache::Flags<NotifyOn>(NotifyOn::Read), Tag(timer_fd_.get()));
+  mailbox_fd_.reset(make_fd(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), "eventfd"));
+  poller.addFd(mailbox_fd_.get(), Pistache::Flags<NotifyOn>(NotifyOn::Read),
+               Tag(mailbox_fd_.get()));
 }
 
 void EdgeTransport::onReady(const Pistache::Aio::FdSet& fds) {
   for (const auto& entry : fds) {
     uint64_t count = 0;
-    if (entry.getTag() == Pistache::Polling::Tag(timer_fd_)) {
-      if (::read(timer_fd_, &count, sizeof count) > 0) sweep();
-    } else if (entry.getTag() == Pistache::Polling::Tag(mailbox_fd_)) {
-      if (::read(mailbox_fd_, &count, sizeof count) > 0) drain_mailbox();
+    if (entry.getTag() == Pistache::Polling::Tag(timer_fd_.get())) {
+      if (::read(timer_fd_.get(), &count, sizeof count) > 0) sweep();
+    } else if (entry.getTag() == Pistache::Polling::Tag(mailbox_fd_.get())) {
+      if (::read(mailbox_fd_.get(), &count, sizeof count) > 0) drain_mailbox();
     }
   }
   Transport::onReady(fds);
@@ -227,7 +228,7 @@ void EdgeTransport::reply_done(const std::shared_ptr<Peer>& peer, bool close) {
     mailbox_.emplace_back(peer, close);
   }
   const uint64_t one = 1;
-  if (::write(mailbox_fd_, &one, sizeof one) < 0) {
+  if (::write(mailbox_fd_.get(), &one, sizeof one) < 0) {
     // The counter is far from full; nothing to do but let the next tick's sweep notice.
   }
 }

@@ -46,6 +46,20 @@ class EdgeHandler : public Pistache::Http::Handler {
 
 struct EdgeConnection;
 
+// A file descriptor, closed by its owner.
+class OwnedFd {
+ public:
+  OwnedFd() = default;
+  ~OwnedFd() { reset(); }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  int get() const { return fd_; }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
 // One reactor thread's connections: frames requests before Pistache parses them (so malformed
 // and oversized ones get a JSON 4xx and a close), keeps connections per HTTP/1.1, closes them
 // after a reply that says `Connection: close`, after HTTP_IDLE_TIMEOUT without a request, and
@@ -55,7 +69,6 @@ struct EdgeConnection;
 class EdgeTransport : public Pistache::Tcp::Transport {
  public:
   EdgeTransport(std::shared_ptr<EdgeHandler> handler, HttpEdgeSettings settings);
-  ~EdgeTransport() override;
 
   void registerPoller(Pistache::Polling::Epoll& poller) override;
   void onReady(const Pistache::Aio::FdSet& fds) override;
@@ -79,8 +92,8 @@ class EdgeTransport : public Pistache::Tcp::Transport {
 
   std::shared_ptr<EdgeHandler> handler_;
   HttpEdgeSettings settings_;
-  int timer_fd_ = -1;
-  int mailbox_fd_ = -1;
+  OwnedFd timer_fd_;
+  OwnedFd mailbox_fd_;
   std::mutex mailbox_mutex_;
   std::vector<std::pair<std::weak_ptr<Pistache::Tcp::Peer>, bool>> mailbox_;
 };
