@@ -1,6 +1,9 @@
 #include "shared/settings.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 namespace offers {
@@ -182,6 +185,25 @@ PublisherSettings load_publisher(const EnvReader& env) {
   if (auto v = env("RELAY_BATCH")) s.relay_batch = parse_int("RELAY_BATCH", *v, 1, 10000);
   if (auto v = env("EVENTS_PAGE_LIMIT")) {
     s.events_page_limit = parse_int("EVENTS_PAGE_LIMIT", *v, 1, 100000);
+  }
+  if (auto v = env("RELAY_LEASE")) {
+    s.relay_lease = parse_duration("RELAY_LEASE", *v);
+    if (s.relay_lease < std::chrono::milliseconds(300)) {
+      throw ConfigError("RELAY_LEASE", "must be at least 300ms");
+    }
+  }
+  if (auto v = env("RELAY_ID")) {
+    if (v->size() > 200 || v->find_first_of(" \t\r\n") != std::string::npos) {
+      throw ConfigError("RELAY_ID", "must be at most 200 characters without spaces");
+    }
+    s.relay_id = *v;
+  } else {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    // Two replicas cannot serve one port on one host; with a port picked by the system, the pid.
+    s.relay_id = std::string(host) + ":" +
+                 (s.common.http_port != 0 ? std::to_string(s.common.http_port)
+                                          : "pid" + std::to_string(getpid()));
   }
   return s;
 }

@@ -59,6 +59,9 @@ struct PublisherSettings {
   int confirm_window = 512;
   int relay_batch = 256;
   int events_page_limit = 1000;
+  std::chrono::milliseconds relay_lease{5000};
+  // Names this replica in relay:lease; unique among running replicas (default host:HTTP port).
+  std::string relay_id;
 };
 
 struct SubscriberSettings {

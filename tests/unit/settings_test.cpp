@@ -95,3 +95,20 @@ TEST_CASE("a setting that does not parse names its variable", "[settings]") {
           load_publisher(env_of({{"CONFIRM_WINDOW", "0"}}));
         }) == "CONFIRM_WINDOW");
 }
+
+TEST_CASE("the relay lease and the replica's name", "[settings]") {
+  const auto p = load_publisher(env_of({{"HTTP_PORT", "8090"}}));
+  CHECK(p.relay_lease == 5s);
+  CHECK(p.relay_id.size() > 5);
+  CHECK(p.relay_id.substr(p.relay_id.size() - 5) == ":8090");
+  const auto q = load_publisher(env_of({{"RELAY_LEASE", "2s"}, {"RELAY_ID", "pod-a"}}));
+  CHECK(q.relay_lease == 2s);
+  CHECK(q.relay_id == "pod-a");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"RELAY_LEASE", "100ms"}}));
+        }) == "RELAY_LEASE");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"RELAY_LEASE", "soon"}}));
+        }) == "RELAY_LEASE");
+  CHECK(config_error_variable([] { load_publisher(env_of({{"RELAY_ID", "a b"}})); }) == "RELAY_ID");
+}
