@@ -140,6 +140,25 @@ AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url)
   return e;
 }
 
+std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls) {
+  std::vector<AmqpEndpoint> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = urls.find(',', start);
+    std::string one =
+        urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto first = one.find_first_not_of(" \t");
+    const auto last = one.find_last_not_of(" \t");
+    one = first == std::string::npos ? "" : one.substr(first, last - first + 1);
+    if (one.empty()) throw ConfigError(variable, "has an empty entry in its list of brokers");
+    out.push_back(parse_amqp_url(variable, one));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > 16) throw ConfigError(variable, "lists more than 16 brokers");
+  return out;
+}
+
 RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url) {
   const UrlParts p = split_url(variable, url, "redis");
   RedisEndpoint e;
@@ -152,8 +171,9 @@ RedisEndpoint parse_redis_url(const std::string& variable, const std::string& ur
 
 CommonSettings load_common(const EnvReader& env, int default_port) {
   CommonSettings s;
-  s.amqp =
-      parse_amqp_url("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.brokers =
+      parse_amqp_urls("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.amqp = s.brokers.front();
   s.redis = parse_redis_url("REDIS_URL", env("REDIS_URL").value_or("redis://localhost:6379/0"));
   s.http_port = default_port;
   if (auto v = env("HTTP_PORT")) s.http_port = parse_int("HTTP_PORT", *v, 0, 65535);

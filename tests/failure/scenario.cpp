@@ -83,11 +83,16 @@ std::map<std::string, std::string> Scenario::env_for(const std::string& name) co
   env["RETRY_DELAYS"] = "100ms,200ms";
   env["AMQP_HEARTBEAT"] = "2";
   if (redis_) env["REDIS_URL"] = redis_->url(0);
-  if (options_.amqp_port != 0) {
-    std::string url = env["AMQP_URL"];
+  auto through = [&](int port) {
+    std::string url = box_.amqp_url();
     const std::string from = ":" + std::to_string(Infra::get().amqp_port) + "/";
-    url.replace(url.find(from), from.size(), ":" + std::to_string(options_.amqp_port) + "/");
-    env["AMQP_URL"] = url;
+    return url.replace(url.find(from), from.size(), ":" + std::to_string(port) + "/");
+  };
+  if (options_.amqp_port != 0) env["AMQP_URL"] = through(options_.amqp_port);
+  if (!options_.amqp_ports.empty()) {
+    std::string list;
+    for (int port : options_.amqp_ports) list += (list.empty() ? "" : ",") + through(port);
+    env["AMQP_URL"] = list;
   }
   const std::string base = service_of(name);
   if (base == options_.poison_subscriber) env["FAIL_ON_DESCRIPTION"] = "poison";

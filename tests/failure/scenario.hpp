@@ -38,6 +38,8 @@ class Scenario {
     int writes;
     int writes_per_second = 150;  // a steady stream, so faults land mid-stream
     int amqp_port = 0;            // when set, the services reach the broker through this port
+    // When set, AMQP_URL lists one URL per port (stand-ins for the nodes of a cluster).
+    std::vector<int> amqp_ports;
     // Extra environment per service ("special-offers", "loyalty", ...).
     std::map<std::string, std::map<std::string, std::string>> env;
     bool private_redis = false;

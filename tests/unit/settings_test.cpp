@@ -112,3 +112,22 @@ TEST_CASE("the relay lease and the replica's name", "[settings]") {
         }) == "RELAY_LEASE");
   CHECK(config_error_variable([] { load_publisher(env_of({{"RELAY_ID", "a b"}})); }) == "RELAY_ID");
 }
+
+TEST_CASE("AMQP_URL lists the brokers of a cluster", "[settings]") {
+  const auto p = load_publisher(env_of(
+      {{"AMQP_URL", "amqp://u:p@node1:5672/v, amqp://u:p@node2:5673/v,amqp://u:p@node3/v"}}));
+  REQUIRE(p.common.brokers.size() == 3);
+  CHECK(p.common.brokers[0].host == "node1");
+  CHECK(p.common.brokers[1].host == "node2");
+  CHECK(p.common.brokers[1].port == 5673);
+  CHECK(p.common.brokers[2].port == 5672);
+  CHECK(p.common.brokers[2].vhost == "v");
+  CHECK(p.common.amqp.host == "node1");
+  CHECK(load_publisher(env_of({})).common.brokers.size() == 1);
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"AMQP_URL", "amqp://node1/,,amqp://node2/"}}));
+        }) == "AMQP_URL");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"AMQP_URL", "amqp://node1/,http://node2/"}}));
+        }) == "AMQP_URL");
+}
