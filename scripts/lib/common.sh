@@ -136,8 +136,11 @@ rabbit_failed() {  # rabbit_failed DIR WHAT
 launch_rabbit() {  # launch_rabbit DIR
   local dir=$1 node amqp mgmt dist deadline=$((SECONDS + 90))
   read -r node amqp mgmt dist <"$dir/node"
-  rm -f "$dir/erl_crash.dump"
+  rm -f "$dir/erl_crash.dump" "$dir/rabbit.pid"
   (cd "$dir" && rabbit_run "$dir" rabbitmq-server -detached) >"$dir/startup.log" 2>&1 || true
+  # One CLI call that follows the node's pid file until it runs (each call starts an Erlang VM, so
+  # polling with many would cost more than the boot itself); it returns early if the node dies.
+  rabbitmqctl -q -n "$node" wait "$dir/rabbit.pid" --timeout 90 >/dev/null 2>&1 || true
   until rabbitmqctl -q -n "$node" await_startup --timeout 5 >/dev/null 2>&1 && port_in_use "$amqp"; do
     [ -e "$dir/erl_crash.dump" ] && rabbit_failed "$dir" "RabbitMQ node $node crashed while starting"
     [ $SECONDS -ge $deadline ] && rabbit_failed "$dir" "RabbitMQ node $node did not start within 90 s"
