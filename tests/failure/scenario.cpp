@@ -76,6 +76,11 @@ std::map<std::string, std::string> Scenario::env_for(const std::string& name) co
   if (auto it = options_.env.find(name); it != options_.env.end()) {
     for (const auto& [k, v] : it->second) env[k] = v;
   }
+  // A subscriber that catches up reads the feed of this scenario's special-offers.
+  if (const auto c = env.find("CATCH_UP");
+      (c == env.end() || c->second != "off") && services_.count("special-offers") != 0) {
+    env["FEED_URL"] = "http://127.0.0.1:" + std::to_string(services_.at("special-offers")->port());
+  }
   return env;
 }
 
