@@ -216,11 +216,9 @@ std::vector<Outcome> Scenario::settle_and_check() {
   std::vector<FeedEvent> feed;
   std::map<std::string, int> by_type;
   std::set<int64_t> created_in_feed;
-  for (int64_t start = 1;; start += 1000) {
-    const auto page = parse(
-        publisher
-            .get("/events?start=" + std::to_string(start) + "&end=" + std::to_string(start + 1000))
-            .body);
+  for (std::string target = "/events?start=1";;) {
+    const auto reply = publisher.get(target);
+    const auto page = parse(reply.body);
     REQUIRE(page.IsArray());
     for (const auto& e : page.GetArray()) {
       const auto ev = parse_event(to_json(e));
@@ -229,7 +227,9 @@ std::vector<Outcome> Scenario::settle_and_check() {
       by_type[ev.event->name]++;
       if (ev.event->kind == EventKind::Created) created_in_feed.insert(ev.event->offer.id);
     }
-    if (page.Size() < 1000) break;
+    const std::string link = reply.header("link");  // </events?start=...&end=...>; rel="next"
+    if (link.empty()) break;
+    target = link.substr(1, link.find('>') - 1);
   }
   {
     std::lock_guard lock(mu_);
