@@ -173,7 +173,7 @@ class BrokenFeed {
 
 TEST_CASE(
     "statistics and loyalty started on an empty store after 500 events report what the "
-    "running ones report; notifications stays empty unless CATCH_UP=auto",
+    "running ones report - notifications stays empty unless CATCH_UP=auto",
     "[catch-up]") {
   Sandbox box;
   auto offers = box.start("special-offers", {{"EVENTS_PAGE_LIMIT", "64"}});
