@@ -429,6 +429,15 @@ Report run_round(const Options& o) {
       });
     }
     for (auto& t : clients) t.join();
+    // The relay's publishing is not part of this figure: it is done before the catch-up starts.
+    wait_until(
+        [&] {
+          rapidjson::Document d;
+          std::string e;
+          return parse_json(publisher->get("/readyz").body, d, e) && d.HasMember("outboxLag") &&
+                 d["outboxLag"].GetInt64() == 0;
+        },
+        std::chrono::seconds(600), 50ms);
     Sandbox fresh;  // no queue there has ever held these events
     const std::map<std::string, std::string> env{
         {"CATCH_UP", "auto"},

@@ -210,6 +210,7 @@ HttpReply HttpClient::get(const std::string& target) {
     try {
       return exchange(target);
     } catch (const HttpError&) {
+      socket_.reset();
       if ((cancelled_ && cancelled_()) || std::chrono::steady_clock::now() > deadline_) throw;
     }
   }
