@@ -277,6 +277,24 @@ TEST_CASE("a feed page that does not parse stops the catch-up and names the page
   CHECK(statistics->terminate() == 0);
 }
 
+TEST_CASE("a subscriber waiting for an unreachable feed stays up and stops cleanly on SIGTERM",
+          "[catch-up]") {
+  Sandbox box;
+  auto loyalty = box.start(
+      "loyalty",
+      {{"CATCH_UP", ""}, {"FEED_URL", "http://127.0.0.1:" + std::to_string(free_tcp_port())}},
+      false);
+  REQUIRE(wait_until(
+      [&] { return loyalty->process().log().find("event feed unreachable") != std::string::npos; },
+      20s));
+  const auto r = loyalty->get("/readyz");
+  CHECK(r.status == 503);
+  CHECK(json(r.body)["catchingUp"].GetBool());
+  CHECK(json(r.body)["position"].GetInt64() == 0);
+  CHECK(metric(*loyalty, "catch_up_active") == 1);
+  CHECK(loyalty->terminate() == 0);
+}
+
 TEST_CASE("bad CATCH_UP and FEED_URL values stop a subscriber at start-up with exit code 2",
           "[catch-up]") {
   Sandbox box;
