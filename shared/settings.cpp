@@ -169,6 +169,20 @@ RedisEndpoint parse_redis_url(const std::string& variable, const std::string& ur
   return e;
 }
 
+HttpEndpoint parse_http_url(const std::string& variable, const std::string& url) {
+  const UrlParts p = split_url(variable, url, "http");
+  if (p.has_userinfo) throw ConfigError(variable, "URL must not carry credentials");
+  if (!p.path.empty()) throw ConfigError(variable, "URL must not have a path");
+  HttpEndpoint e;
+  e.host = p.host;
+  e.port = p.port.empty() ? 80 : parse_int(variable, p.port, 1, 65535);
+  return e;
+}
+
+HttpEndpoint load_feed(const EnvReader& env) {
+  return parse_http_url("FEED_URL", env("FEED_URL").value_or("http://localhost:8080"));
+}
+
 CommonSettings load_common(const EnvReader& env, int default_port) {
   CommonSettings s;
   s.brokers =
@@ -228,7 +242,8 @@ PublisherSettings load_publisher(const EnvReader& env) {
   return s;
 }
 
-SubscriberSettings load_subscriber(const EnvReader& env, int default_port) {
+SubscriberSettings load_subscriber(const EnvReader& env, int default_port,
+                                   CatchUpMode catch_up_default) {
   SubscriberSettings s;
   s.common = load_common(env, default_port);
   if (auto v = env("PREFETCH")) s.prefetch = parse_int("PREFETCH", *v, 1, 65535);
@@ -244,6 +259,17 @@ SubscriberSettings load_subscriber(const EnvReader& env, int default_port) {
   }
   if (auto v = env("SHUTDOWN_GRACE")) s.shutdown_grace = parse_duration("SHUTDOWN_GRACE", *v);
   if (auto v = env("FAIL_ON_DESCRIPTION")) s.fail_on_description = *v;
+  s.catch_up = catch_up_default;
+  if (auto v = env("CATCH_UP")) {
+    if (*v == "auto") {
+      s.catch_up = CatchUpMode::Auto;
+    } else if (*v == "off") {
+      s.catch_up = CatchUpMode::Off;
+    } else {
+      throw ConfigError("CATCH_UP", "'" + *v + "' is not one of auto, off");
+    }
+  }
+  s.feed = load_feed(env);
   return s;
 }
 

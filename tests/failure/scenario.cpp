@@ -101,6 +101,11 @@ std::map<std::string, std::string> Scenario::env_for(const std::string& name) co
       for (const auto& [k, v] : it->second) env[k] = v;
     }
   }
+  // A subscriber that catches up reads the feed of this scenario's special-offers.
+  if (const auto c = env.find("CATCH_UP");
+      (c == env.end() || c->second != "off") && services_.count("special-offers") != 0) {
+    env["FEED_URL"] = "http://127.0.0.1:" + std::to_string(services_.at("special-offers")->port());
+  }
   return env;
 }
 
@@ -259,11 +264,9 @@ std::vector<Outcome> Scenario::settle_and_check() {
   std::vector<FeedEvent> feed;
   std::map<std::string, int> by_type;
   std::set<int64_t> created_in_feed;
-  for (int64_t start = 1;; start += 1000) {
-    const auto page = parse(
-        publisher
-            .get("/events?start=" + std::to_string(start) + "&end=" + std::to_string(start + 1000))
-            .body);
+  for (std::string target = "/events?start=1";;) {
+    const auto reply = publisher.get(target);
+    const auto page = parse(reply.body);
     REQUIRE(page.IsArray());
     for (const auto& e : page.GetArray()) {
       const auto ev = parse_event(to_json(e));
@@ -272,7 +275,9 @@ std::vector<Outcome> Scenario::settle_and_check() {
       by_type[ev.event->name]++;
       if (ev.event->kind == EventKind::Created) created_in_feed.insert(ev.event->offer.id);
     }
-    if (page.Size() < 1000) break;
+    const std::string link = reply.header("link");  // </events?start=...&end=...>; rel="next"
+    if (link.empty()) break;
+    target = link.substr(1, link.find('>') - 1);
   }
   {
     std::lock_guard lock(mu_);

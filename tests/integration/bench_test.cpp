@@ -17,9 +17,10 @@ using namespace std::chrono_literals;
 TEST_CASE("the benchmark runs every section and writes each figure and ratio as JSON", "[bench]") {
   Sandbox box;  // for its log folder
   const std::string out = box.log_path("bench-results") + ".json";
-  Process bench(bin_path("offers-bench"), {}, box.log_path("bench"),
-                {"--rounds", "1", "--events", "300", "--backlog", "300", "--e2e", "300",
-                 "--clients", "4", "--rate", "200", "--seconds", "1", "--json", out});
+  Process bench(
+      bin_path("offers-bench"), {}, box.log_path("bench"),
+      {"--rounds", "1", "--events", "300", "--backlog", "300", "--e2e", "300", "--clients", "4",
+       "--rate", "200", "--seconds", "1", "--feed", "300", "--json", out});
   const auto code = bench.wait_exit(170s);
   INFO(bench.log());
   REQUIRE(code == 0);
@@ -33,9 +34,14 @@ TEST_CASE("the benchmark runs every section and writes each figure and ratio as 
   for (const auto& f : doc["figures"].GetArray()) {
     sections.insert(f["section"].GetString());
     CHECK(f["value"].GetDouble() >= 0);
+    if (std::string(f["section"].GetString()).rfind("feed catch-up", 0) == 0 &&
+        std::string(f["unit"].GetString()) == "events/s") {
+      CHECK(f["value"].GetDouble() > 0);
+    }
   }
   for (const char* s : {"raw ceiling (rabbitmq-c, no Redis)", "subscriber drain",
-                        "end to end (HTTP -> outbox -> broker -> 3 subscribers)"}) {
+                        "end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+                        "feed catch-up (GET /events -> apply-once script)"}) {
     CHECK(sections.count(s) == 1);
   }
   std::set<std::string> ratios;
