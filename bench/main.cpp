@@ -39,8 +39,9 @@ struct Options {
   double rate = 1000;     // fixed-rate test, events/s
   double seconds = 5;     // fixed-rate test length
   int prefetch = 500;
+  long feed = 100000;  // feed catch-up: events in the outbox a fresh subscriber reads
   std::string json_path;
-  std::string sections = "raw,drain,e2e,wrk,fixed";
+  std::string sections = "raw,drain,e2e,wrk,fixed,feed";
   double wrk_seconds = 10;  // the wrk round's length
   int rounds = 3;           // the machine's speed drifts: each figure is the median of the rounds
   bool idempotency_keys = false;  // every POST carries a new Idempotency-Key
@@ -480,6 +481,67 @@ Report run_round(const Options& o) {
             "us");
   }
 
+  // 5. Catching up from the feed: fresh subscribers read a full outbox through the same
+  // apply-once step as the queue drain above.
+  if (o.run("feed")) {
+    std::fprintf(stderr, "feed catch-up: %ld events\n", o.feed);
+    Sandbox box;
+    auto publisher = box.start("special-offers");
+    std::atomic<long> next{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < o.clients; ++c) {
+      clients.emplace_back([&] {
+        HttpConnection http(publisher->port());
+        while (next++ < o.feed) http.request("POST", "/offers", R"({"description":"Tea for two"})");
+      });
+    }
+    for (auto& t : clients) t.join();
+    // The relay's publishing is not part of this figure: it is done before the catch-up starts.
+    wait_until(
+        [&] {
+          rapidjson::Document d;
+          std::string e;
+          return parse_json(publisher->get("/readyz").body, d, e) && d.HasMember("outboxLag") &&
+                 d["outboxLag"].GetInt64() == 0;
+        },
+        std::chrono::seconds(600), 50ms);
+    Sandbox fresh;  // no queue there has ever held these events
+    const std::map<std::string, std::string> env{
+        {"CATCH_UP", "auto"},
+        {"FEED_URL", "http://127.0.0.1:" + std::to_string(publisher->port())}};
+    std::map<std::string, std::unique_ptr<Service>> subs;
+    CpuUsage cpu = servers_cpu();
+    cpu.watch("special-offers", publisher->process().pid());
+    cpu.start();
+    const double started = now_seconds();
+    for (auto s : kSubscribers) {
+      subs[std::string(s)] = fresh.start(std::string(s), env, false);
+      cpu.watch(std::string(s), subs[std::string(s)]->process().pid());
+    }
+    std::map<std::string, double> first, done;
+    wait_until(
+        [&] {
+          const double t = now_seconds();
+          for (auto& [name, svc] : subs) {
+            if (done.count(name)) continue;
+            const double position = metric(*svc, "catch_up_position");
+            if (position > 0 && !first.count(name)) first[name] = t;
+            if (metric(*svc, "catch_up_active") == 0) done[name] = t;
+          }
+          return done.size() == subs.size();
+        },
+        std::chrono::seconds(600), 50ms);
+    add_cpu(rep, "where the CPU goes: feed catch-up", cpu, 3.0 * static_cast<double>(o.feed),
+            now_seconds() - started);
+    for (auto& [name, svc] : subs) {
+      const double from = done[name] > first[name] ? first[name] : started;
+      rep.add("feed catch-up (GET /events -> apply-once script)", name + ", exactly-once effects",
+              static_cast<double>(o.feed) / (done[name] - from), "events/s");
+      rep.add("feed catch-up (GET /events -> apply-once script)", name + " peak memory",
+              static_cast<double>(proc_status_kib(svc->process().pid(), "VmHWM")) / 1024.0, "MiB");
+    }
+  }
+
   if (o.run("drain"))
     rep.ratio("slowest subscriber drain / raw drain", slowest_drain / raw_drain, 0.70, true);
   if (o.run("raw") && o.run("e2e"))
@@ -495,9 +557,9 @@ Report run_round(const Options& o) {
 static int usage() {
   std::fprintf(stderr,
                "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
-               "[--rate R] [--seconds S] [--json FILE] [--sections raw,drain,e2e,fixed] "
-               "[--rounds N] [--idempotency-keys on|off] [--wrk-seconds S]\n"
-               "sections: raw, drain, e2e, wrk, fixed\n");
+               "[--rate R] [--seconds S] [--feed N] [--json FILE] "
+               "[--sections raw,drain,e2e,wrk,fixed,feed] [--rounds N] "
+               "[--idempotency-keys on|off] [--wrk-seconds S]\n");
   return 2;
 }
 
@@ -533,6 +595,8 @@ int main(int argc, char** argv) {
         o.rate = positive();
       else if (k == "--seconds")
         o.seconds = positive();
+      else if (k == "--feed")
+        o.feed = count(1);
       else if (k == "--json")
         o.json_path = v;
       else if (k == "--sections")

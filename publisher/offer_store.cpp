@@ -24,15 +24,30 @@ std::vector<std::string> OfferStore::all() {
   return out;
 }
 
-std::vector<std::string> OfferStore::events(int64_t start, int64_t end, int64_t limit) {
+namespace {
+// The length of the log and one page of it, read together.
+const LuaScript kEventPage{R"lua(
+return {redis.call('LLEN', KEYS[1]), redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])}
+)lua"};
+}  // namespace
+
+OfferStore::EventPage OfferStore::events(int64_t start, int64_t end, int64_t limit) {
   const int64_t first = std::max<int64_t>(start, 1);
   const int64_t stop = std::min(end, first + limit);  // exclusive
-  std::vector<std::string> out;
-  if (stop <= first) return out;
-  auto r = pool_.lease()->command(
-      {"LRANGE", keys::kEventLog, std::to_string(first - 1), std::to_string(stop - 2)});
-  for (size_t i = 0; i < r->elements; ++i) out.emplace_back(r->element[i]->str, r->element[i]->len);
-  return out;
+  EventPage page;
+  page.next = stop;
+  page.last = first - 1;
+  if (stop <= first) return page;
+  auto r = pool_.lease()->eval(kEventPage, {keys::kEventLog},
+                               {std::to_string(first - 1), std::to_string(stop - 2)});
+  page.last = r->element[0]->integer;
+  const redisReply* events = r->element[1];
+  page.events.reserve(events->elements);
+  for (size_t i = 0; i < events->elements; ++i) {
+    page.events.emplace_back(events->element[i]->str, events->element[i]->len);
+  }
+  page.more = stop < end && page.last >= stop;
+  return page;
 }
 
 int64_t OfferStore::event_count() {

@@ -35,8 +35,16 @@ class OfferStore {
 
   std::optional<std::string> get(int64_t id);
   std::vector<std::string> all();  // ordered by id
-  // Events with start <= sequenceNumber < end, at most limit of them, as JSON bodies.
-  std::vector<std::string> events(int64_t start, int64_t end, int64_t limit);
+  // Events with start <= sequenceNumber < end, at most limit of them, as JSON bodies; more says
+  // whether the range holds further events, from sequence number next on, and last is the
+  // newest event's number. One bounded read.
+  struct EventPage {
+    std::vector<std::string> events;
+    int64_t next = 0;
+    int64_t last = 0;
+    bool more = false;
+  };
+  EventPage events(int64_t start, int64_t end, int64_t limit);
   int64_t event_count();
   int64_t relay_cursor();
   void ping();

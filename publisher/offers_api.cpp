@@ -51,6 +51,19 @@ std::optional<int64_t> path_id(HttpCall& c) {
   return id;
 }
 
+// Pistache 0.0.5 drops raw response headers, so Link is a typed header.
+class LinkHeader : public Pistache::Http::Header::Header {
+ public:
+  NAME("Link")
+  LinkHeader() = default;
+  explicit LinkHeader(std::string value) : value_(std::move(value)) {}
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string value_;
+};
+
 std::string not_found(int64_t id) { return "offer " + std::to_string(id) + " not found"; }
 
 void answer_replay(DeferredReply& reply, const StoredReply& stored) {
@@ -158,13 +171,23 @@ void add_offer_routes(HttpService& http, OfferStore& store, OutboxWriter& writer
       start = *v;
     }
     int64_t end = INT64_MAX;
+    const bool open_ended = !q.has("end");
     if (auto e = q.get("end")) {
       const auto v = parse_non_negative(*e);
       if (!v) return c.error(Code::Bad_Request, "end must be a non-negative integer");
       end = *v;
       if (end < start) return c.error(Code::Bad_Request, "end must not be less than start");
     }
-    c.json(Code::Ok, json_array(store.events(start, end, page_limit)));
+    const auto page = store.events(start, end, page_limit);
+    if (page.more) {
+      // Without an end, the links run to the newest event at the time of this first page: a
+      // reader following them reads the log as it was then, and finishes even while it grows.
+      const int64_t next_end = open_ended ? page.last + 1 : end;
+      c.response.headers().add(
+          std::make_shared<LinkHeader>("</events?start=" + std::to_string(page.next) +
+                                       "&end=" + std::to_string(next_end) + ">; rel=\"next\""));
+    }
+    c.json(Code::Ok, json_array(page.events));
   });
 }
 

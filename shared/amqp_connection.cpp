@@ -271,6 +271,13 @@ uint32_t AmqpConnection::queue_message_count(uint16_t channel, std::string_view 
   return ok->message_count;
 }
 
+uint32_t AmqpConnection::queue_consumer_count(uint16_t channel, std::string_view queue) {
+  const auto* ok =
+      amqp_queue_declare(conn_.get(), channel, bytes(queue), 1, 0, 0, 0, amqp_empty_table);
+  check(amqp_get_rpc_reply(conn_.get()), "queue.declare(passive) " + std::string(queue));
+  return ok->consumer_count;
+}
+
 std::optional<Message> AmqpConnection::get(uint16_t channel, std::string_view queue) {
   auto reply = amqp_basic_get(conn_.get(), channel, bytes(queue), 0);
   check(reply, "basic.get " + std::string(queue));

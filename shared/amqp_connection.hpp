@@ -58,6 +58,8 @@ class AmqpConnection {
   uint32_t purge(uint16_t channel, std::string_view queue);
   // Message count of an existing queue (passive declare).
   uint32_t queue_message_count(uint16_t channel, std::string_view queue);
+  // Consumers of an existing queue (passive declare).
+  uint32_t queue_consumer_count(uint16_t channel, std::string_view queue);
   std::optional<Message> get(uint16_t channel, std::string_view queue);
 
   void publish(uint16_t channel, std::string_view exchange, std::string_view routing_key,

@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "shared/fault_points.hpp"
 #include "shared/log.hpp"
@@ -71,6 +72,16 @@ void Consumer::start() {
   amqp_.start();
 }
 
+void Consumer::hold(std::function<void()> on_declared) {
+  held_ = true;
+  on_declared_ = std::move(on_declared);
+}
+
+void Consumer::release() {
+  held_ = false;
+  start_consuming();
+}
+
 void Consumer::on_redis(bool up) {
   redis_up_ = up;
   redis_gauge_.set(up ? 1 : 0);
@@ -88,6 +99,7 @@ void Consumer::on_connected(AmqpConnection& conn) {
   confirms_.clear();
   broker_ = true;
   broker_gauge_.set(1);
+  if (on_declared_) std::exchange(on_declared_, nullptr)();
   start_consuming();
 }
 
@@ -107,7 +119,7 @@ void Consumer::on_disconnected(const std::string&) {
 
 void Consumer::start_consuming() {
   AmqpConnection* conn = amqp_.connection();
-  if (stopping_ || consume_channel_ != 0 || conn == nullptr || !redis_.ready()) return;
+  if (stopping_ || held_ || consume_channel_ != 0 || conn == nullptr || !redis_.ready()) return;
   const uint16_t channel = next_channel_;
   next_channel_ = next_channel_ >= 2000 ? 2 : next_channel_ + 1;
   try {
@@ -200,6 +212,7 @@ void Consumer::add_to_batch(Message&& m, const Effect& effect) {
     for (const auto& k : handler_keys_) batch_keys_.add(k);
     batch_args_.add(settings_.dedupe_ttl.count());
     batch_args_.add(static_cast<long long>(handler_keys_.size()));
+    batch_args_.add("");  // not a catch-up: no position to record
   }
   batch_keys_.add(processed_key(name_, *m.props.message_id));
   batch_args_.add(static_cast<long long>(effect.args.size()));

@@ -42,6 +42,11 @@ class Consumer : private AmqpClient::Handler {
   ~Consumer() override;
 
   void start();
+  // Does not consume until release(): on_declared runs once, on the loop's thread, as soon as the
+  // first connection has declared the topology (the subscriber's queue then keeps every event).
+  // Call before start().
+  void hold(std::function<void()> on_declared);
+  void release();
   // Stops taking deliveries, settles what is in flight (up to the grace period), closes, then
   // calls done.
   void stop(std::function<void()> done);
@@ -117,6 +122,8 @@ class Consumer : private AmqpClient::Handler {
   bool flush_scheduled_ = false;
   bool flush_soon_ = false;
   bool stopping_ = false;
+  bool held_ = false;
+  std::function<void()> on_declared_;
 
   std::atomic<bool> broker_{false};
   std::atomic<bool> consuming_{false};

@@ -15,10 +15,10 @@ end
 local finish  -- a handler may set it to run once after the batch
 )lua" + apply_body +
          R"lua(
-local ttl, nk = ARGV[1], tonumber(ARGV[2])
+local ttl, nk, position = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local K, A = {}, {}  -- A is reused for every event of the batch
 for i = 1, nk do K[i] = KEYS[i] end
-local results, k, a = {}, nk + 1, 3
+local results, k, a, failed = {}, nk + 1, 4, false
 while a <= #ARGV do
   local na = tonumber(ARGV[a])
   for i = 1, na do A[i] = ARGV[a + i] end
@@ -32,11 +32,15 @@ while a <= #ARGV do
     if not ok then
       redis.call('DEL', seen)
       result = 'error: ' .. (type(r) == 'table' and tostring(r.err) or tostring(r))
+      failed = true
     end
   end
   results[#results + 1] = result
 end
 if finish then finish() end
+-- A catch-up moves its position only past a batch applied in full: after a failure it starts
+-- again from the batch's first event, whose applied events are then found duplicates.
+if position ~= '' and not failed then redis.call('HSET', KEYS[#KEYS], 'position', position) end
 return results
 )lua";
 }

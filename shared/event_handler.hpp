@@ -34,12 +34,17 @@ class EventHandler {
   // script may assign `finish = function() ... end` to write what it gathered once per batch.
   virtual const std::string& apply_script() const = 0;
   virtual Effect effect(const Event& event, const std::string& message_id) = 0;
+  // Whether a subscriber with an empty store reads the whole event feed first when CATCH_UP is
+  // not set: yes for a read model, no where replaying history would act on the past again.
+  virtual bool catches_up_by_default() const { return true; }
 };
 
 // The apply-once script for a handler's apply() body. It takes a batch of events:
-// KEYS = the handler's keys(), then each event's dedupe key;
-// ARGV = the dedupe TTL in seconds, the number of handler keys, then per event: its arg count
-// and its Effect args.
+// KEYS = the handler's keys(), then each event's dedupe key, then (catch-up only) the catch-up
+// marker;
+// ARGV = the dedupe TTL in seconds, the number of handler keys, the catch-up position ('' for
+// deliveries from the queue; else written to the marker's "position" field in the same atomic
+// step, unless an event failed), then per event: its arg count and its Effect args.
 // It returns one result per event: 'applied', 'stale', 'ignored', 'duplicate' or
 // 'error: <message>' (that event's apply() raised; nothing else in the batch is affected).
 std::string apply_once_script(const std::string& apply_body);

@@ -1,6 +1,9 @@
 #include "shared/settings.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 namespace offers {
@@ -137,6 +140,25 @@ AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url)
   return e;
 }
 
+std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls) {
+  std::vector<AmqpEndpoint> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = urls.find(',', start);
+    std::string one =
+        urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto first = one.find_first_not_of(" \t");
+    const auto last = one.find_last_not_of(" \t");
+    one = first == std::string::npos ? "" : one.substr(first, last - first + 1);
+    if (one.empty()) throw ConfigError(variable, "has an empty entry in its list of brokers");
+    out.push_back(parse_amqp_url(variable, one));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > 16) throw ConfigError(variable, "lists more than 16 brokers");
+  return out;
+}
+
 RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url) {
   const UrlParts p = split_url(variable, url, "redis");
   RedisEndpoint e;
@@ -147,10 +169,25 @@ RedisEndpoint parse_redis_url(const std::string& variable, const std::string& ur
   return e;
 }
 
+HttpEndpoint parse_http_url(const std::string& variable, const std::string& url) {
+  const UrlParts p = split_url(variable, url, "http");
+  if (p.has_userinfo) throw ConfigError(variable, "URL must not carry credentials");
+  if (!p.path.empty()) throw ConfigError(variable, "URL must not have a path");
+  HttpEndpoint e;
+  e.host = p.host;
+  e.port = p.port.empty() ? 80 : parse_int(variable, p.port, 1, 65535);
+  return e;
+}
+
+HttpEndpoint load_feed(const EnvReader& env) {
+  return parse_http_url("FEED_URL", env("FEED_URL").value_or("http://localhost:8080"));
+}
+
 CommonSettings load_common(const EnvReader& env, int default_port) {
   CommonSettings s;
-  s.amqp =
-      parse_amqp_url("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.brokers =
+      parse_amqp_urls("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.amqp = s.brokers.front();
   s.redis = parse_redis_url("REDIS_URL", env("REDIS_URL").value_or("redis://localhost:6379/0"));
   s.http_port = default_port;
   if (auto v = env("HTTP_PORT")) s.http_port = parse_int("HTTP_PORT", *v, 0, 65535);
@@ -192,10 +229,30 @@ PublisherSettings load_publisher(const EnvReader& env) {
   }
   if (auto v = env("IDEMPOTENCY_TTL")) s.idempotency_ttl = parse_duration("IDEMPOTENCY_TTL", *v);
   if (s.idempotency_ttl.count() <= 0) throw ConfigError("IDEMPOTENCY_TTL", "must be positive");
+  if (auto v = env("RELAY_LEASE")) {
+    s.relay_lease = parse_duration("RELAY_LEASE", *v);
+    if (s.relay_lease < std::chrono::milliseconds(300)) {
+      throw ConfigError("RELAY_LEASE", "must be at least 300ms");
+    }
+  }
+  if (auto v = env("RELAY_ID")) {
+    if (v->size() > 200 || v->find_first_of(" \t\r\n") != std::string::npos) {
+      throw ConfigError("RELAY_ID", "must be at most 200 characters without spaces");
+    }
+    s.relay_id = *v;
+  } else {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    // Two replicas cannot serve one port on one host; with a port picked by the system, the pid.
+    s.relay_id = std::string(host) + ":" +
+                 (s.common.http_port != 0 ? std::to_string(s.common.http_port)
+                                          : "pid" + std::to_string(getpid()));
+  }
   return s;
 }
 
-SubscriberSettings load_subscriber(const EnvReader& env, int default_port) {
+SubscriberSettings load_subscriber(const EnvReader& env, int default_port,
+                                   CatchUpMode catch_up_default) {
   SubscriberSettings s;
   s.common = load_common(env, default_port);
   if (auto v = env("PREFETCH")) s.prefetch = parse_int("PREFETCH", *v, 1, 65535);
@@ -211,6 +268,17 @@ SubscriberSettings load_subscriber(const EnvReader& env, int default_port) {
   }
   if (auto v = env("SHUTDOWN_GRACE")) s.shutdown_grace = parse_duration("SHUTDOWN_GRACE", *v);
   if (auto v = env("FAIL_ON_DESCRIPTION")) s.fail_on_description = *v;
+  s.catch_up = catch_up_default;
+  if (auto v = env("CATCH_UP")) {
+    if (*v == "auto") {
+      s.catch_up = CatchUpMode::Auto;
+    } else if (*v == "off") {
+      s.catch_up = CatchUpMode::Off;
+    } else {
+      throw ConfigError("CATCH_UP", "'" + *v + "' is not one of auto, off");
+    }
+  }
+  s.feed = load_feed(env);
   return s;
 }
 

@@ -41,8 +41,21 @@ struct RedisEndpoint {
 
 enum class QueueType { Classic, Quorum };
 
+// Where special-offers serves its event feed: http://host[:port], no path.
+struct HttpEndpoint {
+  std::string host = "localhost";
+  int port = 8080;
+  std::string url() const { return "http://" + host + ":" + std::to_string(port); }
+};
+
+// Whether a subscriber whose store holds no record of any event first reads the event feed.
+enum class CatchUpMode { Auto, Off };
+
 // Settings every process shares, read once at start-up.
 struct CommonSettings {
+  // Every broker of AMQP_URL (comma-separated URLs, the nodes of one cluster), tried in turn.
+  std::vector<AmqpEndpoint> brokers{AmqpEndpoint{}};
+  // The first of them, for tools that talk to one broker.
   AmqpEndpoint amqp;
   RedisEndpoint redis;
   int http_port = 0;
@@ -62,6 +75,9 @@ struct PublisherSettings {
   int relay_batch = 256;
   int events_page_limit = 1000;
   std::chrono::milliseconds idempotency_ttl{std::chrono::hours(24)};
+  std::chrono::milliseconds relay_lease{5000};
+  // Names this replica in relay:lease; unique among running replicas (default host:HTTP port).
+  std::string relay_id;
 };
 
 struct SubscriberSettings {
@@ -73,6 +89,8 @@ struct SubscriberSettings {
   std::chrono::milliseconds shutdown_grace{8000};
   // Test-only: events whose offer description contains this text make the handler fail.
   std::string fail_on_description;
+  CatchUpMode catch_up = CatchUpMode::Off;
+  HttpEndpoint feed;
 };
 
 // Reads a variable; returns nullopt when unset or empty.
@@ -80,7 +98,10 @@ using EnvReader = std::function<std::optional<std::string>(const std::string&)>;
 EnvReader process_env();
 
 AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url);
+// One or more amqp:// URLs separated by commas.
+std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls);
 RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url);
+HttpEndpoint parse_http_url(const std::string& variable, const std::string& url);
 int parse_int(const std::string& variable, const std::string& text, long min, long max);
 std::chrono::milliseconds parse_duration(const std::string& variable, const std::string& text);
 std::vector<std::chrono::milliseconds> parse_duration_list(const std::string& variable,
@@ -88,6 +109,11 @@ std::vector<std::chrono::milliseconds> parse_duration_list(const std::string& va
 
 CommonSettings load_common(const EnvReader& env, int default_port);
 PublisherSettings load_publisher(const EnvReader& env);
-SubscriberSettings load_subscriber(const EnvReader& env, int default_port);
+// CATCH_UP defaults to catch_up_default: each subscriber decides whether replaying history is
+// what its users expect.
+SubscriberSettings load_subscriber(const EnvReader& env, int default_port,
+                                   CatchUpMode catch_up_default = CatchUpMode::Off);
+// FEED_URL, the event feed the catch-up reads (tools share it with the subscribers).
+HttpEndpoint load_feed(const EnvReader& env);
 
 }  // namespace offers

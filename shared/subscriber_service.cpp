@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <memory>
 
+#include "shared/catch_up_task.hpp"
 #include "shared/consumer.hpp"
+#include "shared/json.hpp"
 #include "shared/log.hpp"
 #include "shared/service_runner.hpp"
 
@@ -17,13 +19,24 @@ int run_subscriber(const SubscriberSettings& settings, const std::string& name,
   ServiceRunner runner(settings.common, metrics);
   auto consumer = std::make_unique<Consumer>(runner.loop(), settings, name, handler, metrics,
                                              [&](const std::string&) { runner.shutdown(2); });
+  std::unique_ptr<CatchUpTask> catch_up;
+  if (settings.catch_up == CatchUpMode::Auto) {
+    catch_up = std::make_unique<CatchUpTask>(runner.loop(), settings, name, handler, metrics,
+                                             [&] { consumer->release(); });
+    consumer->hold([&] { catch_up->start(); });
+  }
   install_routes(runner.http(), pool);
   runner.http().set_readiness([&] {
     const auto st = consumer->status();
+    const auto cu = catch_up ? catch_up->status() : CatchUpTask::Status{};
     Readiness r;
     r.ready = st.broker_connected && st.consuming && st.redis_connected;
     std::string reason;
-    if (!st.redis_connected) {
+    if (!cu.error.empty()) {
+      reason = "catch-up from the event feed stopped: " + cu.error;
+    } else if (cu.catching_up) {
+      reason = "catching up from the event feed";
+    } else if (!st.redis_connected) {
       reason = "redis unreachable";
     } else if (!st.broker_connected) {
       reason = "broker unreachable";
@@ -34,13 +47,23 @@ int run_subscriber(const SubscriberSettings& settings, const std::string& name,
              ",\"broker\":" + (st.broker_connected ? "\"connected\"" : "\"disconnected\"") +
              ",\"consuming\":" + (st.consuming ? "true" : "false") +
              ",\"redis\":" + (st.redis_connected ? "\"up\"" : "\"down\"") +
-             (reason.empty() ? "" : ",\"reason\":\"" + reason + "\"") + "}";
+             ",\"catchingUp\":" + (cu.catching_up ? "true" : "false") +
+             (catch_up ? ",\"position\":" + std::to_string(cu.position) : "") +
+             (reason.empty() ? "" : ",\"reason\":" + json_quote(reason)) + "}";
     return r;
   });
   return runner.run({
       .start = [&] { consumer->start(); },
-      .stop = [&](std::function<void()> done) { consumer->stop(done); },
-      .release = [&] { consumer.reset(); },
+      .stop =
+          [&](std::function<void()> done) {
+            if (catch_up) catch_up->stop();
+            consumer->stop(done);
+          },
+      .release =
+          [&] {
+            catch_up.reset();
+            consumer.reset();
+          },
   });
 }
 
@@ -48,7 +71,9 @@ int subscriber_main(const std::string& name, int default_port, EventHandler& han
                     const RouteInstaller& install_routes) {
   SubscriberSettings settings;
   try {
-    settings = load_subscriber(process_env(), default_port);
+    settings =
+        load_subscriber(process_env(), default_port,
+                        handler.catches_up_by_default() ? CatchUpMode::Auto : CatchUpMode::Off);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "%s: configuration error: %s\n", name.c_str(), e.what());
     return 2;

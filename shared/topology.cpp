@@ -66,27 +66,34 @@ void declare_topology(AmqpConnection& conn, uint16_t ch, QueueType type, int del
   declare_exchange(conn, ch, kDeadLetterExchange, "direct");
   for (std::string_view s : kSubscribers) {
     const SubscriberQueues q(s);
-    auto typed = [&](Args& a, bool limit) {
+    // Quorum queues that dead-letter (S to S.dlq, S.retry back to S) do it at least once: the
+    // message leaves its queue only once the target confirmed it. That needs reject-publish,
+    // so a full queue refuses publishes (a nack: the relay resends) instead of dropping.
+    auto typed = [&](Args& a, bool limit, bool dead_letters) {
       if (type == QueueType::Quorum) {
         a.add("x-queue-type", "quorum");
         if (limit) a.add("x-delivery-limit", delivery_limit);
+        if (dead_letters) {
+          a.add("x-dead-letter-strategy", "at-least-once");
+          a.add("x-overflow", "reject-publish");
+        }
       }
     };
     Args main;
     main.add("x-dead-letter-exchange", kDeadLetterExchange);
     main.add("x-dead-letter-routing-key", s);
-    typed(main, true);
+    typed(main, true, true);
     declare_queue(conn, ch, q.main, main);
     bind_queue(conn, ch, q.main, kExchange, "");
 
     Args retry;
     retry.add("x-dead-letter-exchange", "");
     retry.add("x-dead-letter-routing-key", s);
-    typed(retry, false);
+    typed(retry, false, true);
     declare_queue(conn, ch, q.retry, retry);
 
     Args dlq;
-    typed(dlq, false);
+    typed(dlq, false, false);
     declare_queue(conn, ch, q.dlq, dlq);
     bind_queue(conn, ch, q.dlq, kDeadLetterExchange, s);
   }

@@ -136,8 +136,11 @@ rabbit_failed() {  # rabbit_failed DIR WHAT
 launch_rabbit() {  # launch_rabbit DIR
   local dir=$1 node amqp mgmt dist deadline=$((SECONDS + 90))
   read -r node amqp mgmt dist <"$dir/node"
-  rm -f "$dir/erl_crash.dump"
+  rm -f "$dir/erl_crash.dump" "$dir/rabbit.pid"
   (cd "$dir" && rabbit_run "$dir" rabbitmq-server -detached) >"$dir/startup.log" 2>&1 || true
+  # One CLI call that follows the node's pid file until it runs (each call starts an Erlang VM, so
+  # polling with many would cost more than the boot itself); it returns early if the node dies.
+  rabbitmqctl -q -n "$node" wait "$dir/rabbit.pid" --timeout 90 >/dev/null 2>&1 || true
   until rabbitmqctl -q -n "$node" await_startup --timeout 5 >/dev/null 2>&1 && port_in_use "$amqp"; do
     [ -e "$dir/erl_crash.dump" ] && rabbit_failed "$dir" "RabbitMQ node $node crashed while starting"
     [ $SECONDS -ge $deadline ] && rabbit_failed "$dir" "RabbitMQ node $node did not start within 90 s"
@@ -145,9 +148,9 @@ launch_rabbit() {  # launch_rabbit DIR
   done
 }
 
-# start_rabbit DIR NODE AMQP_PORT MGMT_PORT DIST_PORT [DEFINITIONS]
+# start_rabbit DIR NODE AMQP_PORT MGMT_PORT DIST_PORT [DEFINITIONS] [EXTRA_CONFIG_LINES]
 start_rabbit() {
-  local dir=$1 node=$2 amqp=$3 mgmt=$4 dist=$5 defs=${6:-}
+  local dir=$1 node=$2 amqp=$3 mgmt=$4 dist=$5 defs=${6:-} extra=${7:-}
   mkdir -p "$dir/mnesia" "$dir/log"
   [ -n "$defs" ] && cp "$defs" "$dir/definitions.json"
   {
@@ -157,6 +160,7 @@ start_rabbit() {
     echo "collect_statistics_interval = 1000"
     grep -E '^max_message_size ' "$ROOT/rabbitmq/rabbitmq.conf"
     [ -n "$defs" ] && echo "load_definitions = $dir/definitions.json"
+    [ -n "$extra" ] && echo "$extra"
   } >"$dir/rabbitmq.conf"
   cp "$ROOT/rabbitmq/enabled_plugins" "$dir/enabled_plugins"
   echo "$node $amqp $mgmt $dist" >"$dir/node"
@@ -192,6 +196,36 @@ release_epmd() {
   command -v epmd >/dev/null || return 0
   epmd -names 2>/dev/null | grep -q '^name ' && return 0
   epmd -kill >/dev/null 2>&1 || true
+}
+
+# start_cluster DIR NAME N AMQP_PORTS MGMT_PORTS DIST_PORTS [DEFINITIONS]: N nodes NAME-1@localhost
+# ... with their state in DIR/node1 ..., joined into one cluster that pauses its minority side in
+# a partition; the definitions are imported once every node is in, so quorum queues get a member
+# on each. The port lists hold N ports each, separated by spaces.
+start_cluster() {
+  local dir=$1 name=$2 n=$3 defs=${7:-} i first
+  local -a amqp=($4) mgmt=($5) dist=($6)
+  first="$name-1@localhost"
+  for ((i = 1; i <= n; i++)); do
+    start_rabbit "$dir/node$i" "$name-$i@localhost" "${amqp[i - 1]}" "${mgmt[i - 1]}" \
+      "${dist[i - 1]}" "" "cluster_partition_handling = pause_minority"
+    if [ "$i" -gt 1 ]; then
+      rabbitmqctl -q -n "$name-$i@localhost" stop_app >/dev/null
+      rabbitmqctl -q -n "$name-$i@localhost" join_cluster "$first" >/dev/null ||
+        rabbit_failed "$dir/node$i" "node $name-$i@localhost could not join $first"
+      rabbitmqctl -q -n "$name-$i@localhost" start_app >/dev/null
+    fi
+  done
+  if [ -n "$defs" ]; then
+    cp "$defs" "$dir/definitions.json"
+    rabbitmqctl -q -n "$first" import_definitions "$dir/definitions.json" >/dev/null ||
+      die "the definitions could not be imported into the cluster"
+  fi
+}
+
+stop_cluster() {  # stop_cluster DIR: every node, the last one first
+  local node
+  for node in $(ls -d "$1"/node* 2>/dev/null | sort -r); do stop_rabbit "$node"; done
 }
 
 start_redis() {  # start_redis DIR PORT
@@ -242,7 +276,9 @@ start_throwaway_servers() {
 }
 
 cleanup_throwaway_servers() {
-  local rc=$?
+  local rc=$? cluster
+  # Clusters the ha tests started and could not stop themselves (a test that crashed).
+  for cluster in "$STATE"/cluster-*/; do [ -d "$cluster" ] && stop_cluster "$cluster"; done
   stop_rabbit "$STATE/rabbit"
   stop_redis "$STATE/redis"
   if [ $rc -ne 0 ] && [ -d "$STATE/logs" ]; then

@@ -10,6 +10,8 @@ class NotificationsHandler : public EventHandler {
   const std::string& apply_script() const override;
   std::vector<std::string> keys() const override;
   Effect effect(const Event& event, const std::string& message_id) override;
+  // Replaying history would notify people about offers of the past.
+  bool catches_up_by_default() const override { return false; }
 };
 
 inline constexpr const char* kNotificationLog = "notifications:log";

@@ -17,11 +17,29 @@ using namespace std::chrono_literals;
 TEST_CASE("the benchmark runs every section and writes each figure and ratio as JSON", "[bench]") {
   Sandbox box;  // for its log folder
   const std::string out = box.log_path("bench-results") + ".json";
-  Process bench(
-      bin_path("offers-bench"), {}, box.log_path("bench"),
-      {"--rounds",           "1",  "--events", "300", "--backlog", "300", "--e2e",         "300",
-       "--clients",          "4",  "--rate",   "200", "--seconds", "1",   "--wrk-seconds", "1",
-       "--idempotency-keys", "on", "--json",   out});
+  Process bench(bin_path("offers-bench"), {}, box.log_path("bench"),
+                {"--rounds",
+                 "1",
+                 "--events",
+                 "300",
+                 "--backlog",
+                 "300",
+                 "--e2e",
+                 "300",
+                 "--clients",
+                 "4",
+                 "--rate",
+                 "200",
+                 "--seconds",
+                 "1",
+                 "--feed",
+                 "300",
+                 "--wrk-seconds",
+                 "1",
+                 "--idempotency-keys",
+                 "on",
+                 "--json",
+                 out});
   const auto code = bench.wait_exit(170s);
   INFO(bench.log());
   REQUIRE(code == 0);
@@ -35,9 +53,14 @@ TEST_CASE("the benchmark runs every section and writes each figure and ratio as 
   for (const auto& f : doc["figures"].GetArray()) {
     sections.insert(f["section"].GetString());
     CHECK(f["value"].GetDouble() >= 0);
+    if (std::string(f["section"].GetString()).rfind("feed catch-up", 0) == 0 &&
+        std::string(f["unit"].GetString()) == "events/s") {
+      CHECK(f["value"].GetDouble() > 0);
+    }
   }
   for (const char* s : {"raw ceiling (rabbitmq-c, no Redis)", "subscriber drain",
                         "end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+                        "feed catch-up (GET /events -> apply-once script)",
                         "end to end under wrk (default headers, same connections)"}) {
     CHECK(sections.count(s) == 1);
   }

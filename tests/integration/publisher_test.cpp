@@ -136,6 +136,34 @@ TEST_CASE("the /events feed returns ordered ranges and refuses bad ones", "[publ
   }
 }
 
+TEST_CASE("/events pages carry a Link to the next page while more events exist", "[publisher]") {
+  Sandbox box;
+  auto svc = box.start("special-offers", {{"EVENTS_PAGE_LIMIT", "3"}});
+  for (int i = 1; i <= 7; ++i) {
+    REQUIRE(svc->request("POST", "/offers", "{\"description\":\"o" + std::to_string(i) + "\"}")
+                .status == 201);
+  }
+  // Without an end, the links run to the newest event at the time of the first page.
+  auto r = svc->get("/events?start=1");
+  CHECK(json(r.body).Size() == 3);
+  CHECK(r.header("link") == "</events?start=4&end=8>; rel=\"next\"");
+  REQUIRE(svc->request("POST", "/offers", R"({"description":"o8"})").status == 201);
+  r = svc->get("/events?start=4&end=8");
+  CHECK(json(r.body).Size() == 3);
+  CHECK(r.header("link") == "</events?start=7&end=8>; rel=\"next\"");
+  r = svc->get("/events?start=7&end=8");
+  CHECK(json(r.body).Size() == 1);
+  CHECK(r.header("link").empty());
+  // With an end: pages of the range, no link past it.
+  r = svc->get("/events?start=2&end=6");
+  CHECK(json(r.body).Size() == 3);
+  CHECK(r.header("link") == "</events?start=5&end=6>; rel=\"next\"");
+  CHECK(svc->get("/events?start=2&end=5").header("link").empty());
+  CHECK(svc->get("/events?start=5").header("link") == "</events?start=8&end=9>; rel=\"next\"");
+  CHECK(svc->get("/events?start=6").header("link").empty());
+  CHECK(svc->get("/events?start=20").header("link").empty());
+}
+
 TEST_CASE("bad input gets a 4xx JSON error and raises no event", "[publisher]") {
   Sandbox box;
   auto svc = box.start("special-offers");
@@ -253,8 +281,7 @@ TEST_CASE("a write made while Redis is down waits for it and is committed once i
   HttpResponse during;
   std::thread client(
       [&] { during = svc->request("POST", "/offers", R"({"description":"during"})"); });
-  const bool waited =
-      wait_until([&] { return metric(*svc, "outbox_writes_waiting") == 1; }, 2s);
+  const bool waited = wait_until([&] { return metric(*svc, "outbox_writes_waiting") == 1; }, 2s);
   redis.start();
   client.join();
   REQUIRE(waited);

@@ -350,6 +350,13 @@ TEST_CASE("with QUEUE_TYPE=quorum the topology is quorum and retries and dead le
   const auto main =
       json(sys.box.management("GET", "/api/queues/" + sys.box.vhost() + "/loyalty").body);
   CHECK(main["arguments"]["x-delivery-limit"].GetInt() == 5);
+  for (const std::string q : {"loyalty", "loyalty.retry"}) {
+    INFO(q);
+    const auto info =
+        json(sys.box.management("GET", "/api/queues/" + sys.box.vhost() + "/" + q).body);
+    CHECK(std::string(info["arguments"]["x-dead-letter-strategy"].GetString()) == "at-least-once");
+    CHECK(std::string(info["arguments"]["x-overflow"].GetString()) == "reject-publish");
+  }
   REQUIRE(sys.offers->request("POST", "/offers", R"({"description":"poison"})").status == 201);
   REQUIRE(sys.offers->request("POST", "/offers", R"({"description":"fine"})").status == 201);
   REQUIRE(wait_until([&] { return sys.box.queue_depth("loyalty.dlq") == 1; }, 30s));

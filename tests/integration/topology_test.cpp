@@ -17,8 +17,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-rapidjson::Document definitions() {
-  std::ifstream in(source_path("rabbitmq/definitions.json"));
+rapidjson::Document definitions(const std::string& file = "definitions.json") {
+  std::ifstream in(source_path("rabbitmq/" + file));
   std::stringstream ss;
   ss << in.rdbuf();
   return json(ss.str());
@@ -51,8 +51,9 @@ std::set<std::string> bindings(const rapidjson::Value& list) {
   return out;
 }
 
-void check_vhost_matches_definitions(Sandbox& box, const std::string& vhost) {
-  const auto defs = definitions();
+void check_vhost_matches_definitions(Sandbox& box, const std::string& vhost,
+                                     const std::string& file = "definitions.json") {
+  const auto defs = definitions(file);
   const auto queues = json(box.management("GET", "/api/queues/" + url_encode(vhost)).body);
   const auto exchanges = json(box.management("GET", "/api/exchanges/" + url_encode(vhost)).body);
   const auto binds = json(box.management("GET", "/api/bindings/" + url_encode(vhost)).body);
@@ -72,6 +73,15 @@ TEST_CASE("the topology declared by the services matches definitions.json argume
   REQUIRE(wait_until(
       [&] { return svc->get("/readyz").body.find("\"connected\"") != std::string::npos; }, 20s));
   check_vhost_matches_definitions(box, box.vhost());
+}
+
+TEST_CASE("with QUEUE_TYPE=quorum the services declare what definitions-quorum.json says",
+          "[topology][quorum]") {
+  Sandbox box;
+  auto svc = box.start("special-offers", {{"QUEUE_TYPE", "quorum"}});
+  REQUIRE(wait_until(
+      [&] { return svc->get("/readyz").body.find("\"connected\"") != std::string::npos; }, 20s));
+  check_vhost_matches_definitions(box, box.vhost(), "definitions-quorum.json");
 }
 
 TEST_CASE("the broker loaded definitions.json at boot", "[topology]") {

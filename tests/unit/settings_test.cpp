@@ -113,3 +113,66 @@ TEST_CASE("a setting that does not parse names its variable", "[settings]") {
   CHECK(load_publisher(env_of({})).idempotency_ttl == 24h);
   CHECK(load_publisher(env_of({{"IDEMPOTENCY_TTL", "90m"}})).idempotency_ttl == 90min);
 }
+
+TEST_CASE("the relay lease and the replica's name", "[settings]") {
+  const auto p = load_publisher(env_of({{"HTTP_PORT", "8090"}}));
+  CHECK(p.relay_lease == 5s);
+  CHECK(p.relay_id.size() > 5);
+  CHECK(p.relay_id.substr(p.relay_id.size() - 5) == ":8090");
+  const auto q = load_publisher(env_of({{"RELAY_LEASE", "2s"}, {"RELAY_ID", "pod-a"}}));
+  CHECK(q.relay_lease == 2s);
+  CHECK(q.relay_id == "pod-a");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"RELAY_LEASE", "100ms"}}));
+        }) == "RELAY_LEASE");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"RELAY_LEASE", "soon"}}));
+        }) == "RELAY_LEASE");
+  CHECK(config_error_variable([] { load_publisher(env_of({{"RELAY_ID", "a b"}})); }) == "RELAY_ID");
+}
+
+TEST_CASE("AMQP_URL lists the brokers of a cluster", "[settings]") {
+  const auto p = load_publisher(env_of(
+      {{"AMQP_URL", "amqp://u:p@node1:5672/v, amqp://u:p@node2:5673/v,amqp://u:p@node3/v"}}));
+  REQUIRE(p.common.brokers.size() == 3);
+  CHECK(p.common.brokers[0].host == "node1");
+  CHECK(p.common.brokers[1].host == "node2");
+  CHECK(p.common.brokers[1].port == 5673);
+  CHECK(p.common.brokers[2].port == 5672);
+  CHECK(p.common.brokers[2].vhost == "v");
+  CHECK(p.common.amqp.host == "node1");
+  CHECK(load_publisher(env_of({})).common.brokers.size() == 1);
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"AMQP_URL", "amqp://node1/,,amqp://node2/"}}));
+        }) == "AMQP_URL");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"AMQP_URL", "amqp://node1/,http://node2/"}}));
+        }) == "AMQP_URL");
+}
+
+TEST_CASE("catch-up settings: CATCH_UP and FEED_URL", "[settings]") {
+  const auto off = load_subscriber(env_of({}), 8082);
+  CHECK(off.catch_up == CatchUpMode::Off);
+  const auto on = load_subscriber(env_of({}), 8081, CatchUpMode::Auto);
+  CHECK(on.catch_up == CatchUpMode::Auto);
+  CHECK(on.feed.host == "localhost");
+  CHECK(on.feed.port == 8080);
+  CHECK(load_subscriber(env_of({{"CATCH_UP", "off"}}), 8081, CatchUpMode::Auto).catch_up ==
+        CatchUpMode::Off);
+  CHECK(load_subscriber(env_of({{"CATCH_UP", "auto"}}), 8082).catch_up == CatchUpMode::Auto);
+  const auto feed = load_subscriber(env_of({{"FEED_URL", "http://special-offers:9000/"}}), 8081);
+  CHECK(feed.feed.host == "special-offers");
+  CHECK(feed.feed.port == 9000);
+  CHECK(load_feed(env_of({{"FEED_URL", "http://feed"}})).port == 80);
+
+  CHECK(config_error_variable([] {
+          load_subscriber(env_of({{"CATCH_UP", "yes"}}), 1);
+        }) == "CATCH_UP");
+  for (const char* bad : {"https://x:8080", "localhost:8080", "http://:8080", "http://x:0",
+                          "http://x:port", "http://x:8080/feed", "http://u:p@x:8080"}) {
+    INFO(bad);
+    CHECK(config_error_variable([&] {
+            load_subscriber(env_of({{"FEED_URL", bad}}), 1);
+          }) == "FEED_URL");
+  }
+}

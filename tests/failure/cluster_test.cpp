@@ -1,0 +1,111 @@
+#include "tests/support/cluster.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "tests/failure/scenario.hpp"
+#include "tests/support/wait.hpp"
+
+using namespace offers;
+using namespace offers::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+int writes() { return Scenario::default_writes(); }
+
+// Every service lists the three nodes and runs quorum queues on them.
+Scenario::Options on_cluster(const Cluster& cluster) {
+  Scenario::Options o{writes()};
+  o.amqp_ports = cluster.amqp_ports();
+  for (const std::string svc : {"special-offers", "loyalty", "notifications", "statistics"}) {
+    o.env[svc] = {{"QUEUE_TYPE", "quorum"}, {"RECONNECT_MAX", "1s"}};
+  }
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 the broker node the relay publishes to, under load", "[failure][cluster]") {
+  Cluster cluster;
+  Scenario s("cluster: relay's node kill -9", on_cluster(cluster));
+  int node = -1;
+  REQUIRE(wait_until(
+      [&] { return (node = cluster.node_of_connection(s.box().vhost(), "special-offers")) >= 0; },
+      10s));
+  s.start_writes();
+  s.wait_writes(writes() / 3);
+  s.fault_begins();
+  cluster.kill9(static_cast<size_t>(node));
+  // Writes keep being accepted while the relay moves to a surviving node.
+  s.wait_writes(2 * writes() / 3);
+  REQUIRE(wait_until(
+      [&] {
+        const int now = cluster.node_of_connection(s.box().vhost(), "special-offers");
+        return now >= 0 && now != node;
+      },
+      30s, 100ms));
+  cluster.restart(static_cast<size_t>(node));
+  s.fault_ends();
+  s.settle_and_check();
+}
+
+TEST_CASE("kill -9 the broker node that leads the subscribers' queues, under load",
+          "[failure][cluster]") {
+  Cluster cluster;
+  Scenario s("cluster: queue leader kill -9", on_cluster(cluster));
+  const int leader = cluster.leader_of(s.box().vhost(), "loyalty");
+  REQUIRE(leader >= 0);
+  s.start_writes();
+  s.wait_writes(writes() / 3);
+  s.fault_begins();
+  cluster.kill9(static_cast<size_t>(leader));
+  REQUIRE(wait_until(
+      [&] {
+        const int now = cluster.leader_of(s.box().vhost(), "loyalty");
+        return now >= 0 && now != leader;
+      },
+      30s, 100ms));
+  s.wait_writes(2 * writes() / 3);
+  cluster.restart(static_cast<size_t>(leader));
+  s.fault_ends();
+  s.settle_and_check();
+}
+
+TEST_CASE("retries expiring back into their queue while the leading node is killed",
+          "[failure][cluster]") {
+  Cluster cluster;
+  auto o = on_cluster(cluster);
+  // Every tenth write fails in notifications: its retries expire from notifications.retry back
+  // into notifications and finally go to notifications.dlq, at least once on quorum queues,
+  // through the kill.
+  o.poison_subscriber = "notifications";
+  o.env["notifications"]["RETRY_DELAYS"] = "300ms,600ms,900ms";
+  Scenario s("cluster: kill during retries", o);
+  const int leader = cluster.leader_of(s.box().vhost(), "notifications.retry");
+  REQUIRE(leader >= 0);
+  s.start_writes();
+  s.wait_writes(writes() / 2);
+  s.fault_begins();
+  cluster.kill9(static_cast<size_t>(leader));
+  s.wait_writes(writes());
+  cluster.restart(static_cast<size_t>(leader));
+  s.fault_ends();
+  const auto outcomes = s.settle_and_check();
+  for (const auto& o : outcomes) {
+    if (o.subscriber == "notifications") CHECK(o.dead_lettered > 0);
+  }
+}
+
+TEST_CASE("the whole cluster stopped and started again with quorum queues", "[failure][cluster]") {
+  Cluster cluster;
+  Scenario s("cluster: whole restart", on_cluster(cluster));
+  s.start_writes();
+  s.wait_writes(writes() / 3);
+  s.fault_begins();
+  for (size_t i = cluster.nodes().size(); i-- > 0;) cluster.stop(i);
+  // special-offers keeps accepting writes into its outbox with no broker at all.
+  s.wait_writes(writes() / 2);
+  for (size_t i = 0; i < cluster.nodes().size(); ++i) cluster.restart(i);
+  s.fault_ends();
+  s.settle_and_check();
+}
