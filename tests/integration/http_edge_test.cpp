@@ -212,3 +212,16 @@ TEST_CASE("2,000 idle connections do not stop a normal request from being served
   CHECK(svc->get("/offers/1").status == 200);
   CHECK(metric(*svc, "http_requests_total{route=\"/offers\"}") >= 1);
 }
+
+TEST_CASE("an HTTP timeout that does not parse stops a service with exit code 2 naming it",
+          "[http]") {
+  Sandbox box;
+  for (const char* variable : {"HTTP_IDLE_TIMEOUT", "HTTP_REQUEST_TIMEOUT"}) {
+    INFO(variable);
+    auto env = box.service_env();
+    env[variable] = "soon";
+    Process p(bin_path("statistics"), env, box.log_path("bad-http-timeout"));
+    CHECK(p.wait_exit(10s) == 2);
+    CHECK_THAT(p.log(), Catch::Contains(variable));
+  }
+}
