@@ -130,30 +130,31 @@ TEST_CASE("AMQP_URL lists the brokers of a cluster", "[settings]") {
   CHECK(config_error_variable([] {
           load_publisher(env_of({{"AMQP_URL", "amqp://node1/,http://node2/"}}));
         }) == "AMQP_URL");
+}
 
-  TEST_CASE("catch-up settings: CATCH_UP and FEED_URL", "[settings]") {
-    const auto off = load_subscriber(env_of({}), 8082);
-    CHECK(off.catch_up == CatchUpMode::Off);
-    const auto on = load_subscriber(env_of({}), 8081, CatchUpMode::Auto);
-    CHECK(on.catch_up == CatchUpMode::Auto);
-    CHECK(on.feed.host == "localhost");
-    CHECK(on.feed.port == 8080);
-    CHECK(load_subscriber(env_of({{"CATCH_UP", "off"}}), 8081, CatchUpMode::Auto).catch_up ==
-          CatchUpMode::Off);
-    CHECK(load_subscriber(env_of({{"CATCH_UP", "auto"}}), 8082).catch_up == CatchUpMode::Auto);
-    const auto feed = load_subscriber(env_of({{"FEED_URL", "http://special-offers:9000/"}}), 8081);
-    CHECK(feed.feed.host == "special-offers");
-    CHECK(feed.feed.port == 9000);
-    CHECK(load_feed(env_of({{"FEED_URL", "http://feed"}})).port == 80);
+TEST_CASE("catch-up settings: CATCH_UP and FEED_URL", "[settings]") {
+  const auto off = load_subscriber(env_of({}), 8082);
+  CHECK(off.catch_up == CatchUpMode::Off);
+  const auto on = load_subscriber(env_of({}), 8081, CatchUpMode::Auto);
+  CHECK(on.catch_up == CatchUpMode::Auto);
+  CHECK(on.feed.host == "localhost");
+  CHECK(on.feed.port == 8080);
+  CHECK(load_subscriber(env_of({{"CATCH_UP", "off"}}), 8081, CatchUpMode::Auto).catch_up ==
+        CatchUpMode::Off);
+  CHECK(load_subscriber(env_of({{"CATCH_UP", "auto"}}), 8082).catch_up == CatchUpMode::Auto);
+  const auto feed = load_subscriber(env_of({{"FEED_URL", "http://special-offers:9000/"}}), 8081);
+  CHECK(feed.feed.host == "special-offers");
+  CHECK(feed.feed.port == 9000);
+  CHECK(load_feed(env_of({{"FEED_URL", "http://feed"}})).port == 80);
 
-    CHECK(config_error_variable([] {
-            load_subscriber(env_of({{"CATCH_UP", "yes"}}), 1);
-          }) == "CATCH_UP");
-    for (const char* bad : {"https://x:8080", "localhost:8080", "http://:8080", "http://x:0",
-                            "http://x:port", "http://x:8080/feed", "http://u:p@x:8080"}) {
-      INFO(bad);
-      CHECK(config_error_variable([&] {
-              load_subscriber(env_of({{"FEED_URL", bad}}), 1);
-            }) == "FEED_URL");
-    }
+  CHECK(config_error_variable([] {
+          load_subscriber(env_of({{"CATCH_UP", "yes"}}), 1);
+        }) == "CATCH_UP");
+  for (const char* bad : {"https://x:8080", "localhost:8080", "http://:8080", "http://x:0",
+                          "http://x:port", "http://x:8080/feed", "http://u:p@x:8080"}) {
+    INFO(bad);
+    CHECK(config_error_variable([&] {
+            load_subscriber(env_of({{"FEED_URL", bad}}), 1);
+          }) == "FEED_URL");
   }
+}
