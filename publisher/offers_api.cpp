@@ -1,8 +1,8 @@
 #include "publisher/offers_api.hpp"
 
 #include "publisher/offer_input.hpp"
-#include "shared/json.hpp"
-#include "shared/log.hpp"
+#include "shared/common/json.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 

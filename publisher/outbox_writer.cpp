@@ -3,7 +3,7 @@
 #include <iterator>
 #include <utility>
 
-#include "shared/log.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 

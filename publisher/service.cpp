@@ -6,8 +6,8 @@
 #include "publisher/offer_store.hpp"
 #include "publisher/offers_api.hpp"
 #include "publisher/relay.hpp"
-#include "shared/log.hpp"
-#include "shared/service_runner.hpp"
+#include "shared/common/log.hpp"
+#include "shared/common/service_runner.hpp"
 
 namespace offers {
 

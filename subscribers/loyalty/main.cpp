@@ -1,4 +1,4 @@
-#include "shared/subscriber_service.hpp"
+#include "shared/consumer/subscriber_service.hpp"
 #include "subscribers/loyalty/loyalty_api.hpp"
 #include "subscribers/loyalty/loyalty_handler.hpp"
 

@@ -1,4 +1,4 @@
-#include "shared/subscriber_service.hpp"
+#include "shared/consumer/subscriber_service.hpp"
 #include "subscribers/statistics/statistics_handler.hpp"
 #include "subscribers/statistics/stats_api.hpp"
 
