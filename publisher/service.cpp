@@ -6,6 +6,7 @@
 #include "publisher/offer_store.hpp"
 #include "publisher/offers_api.hpp"
 #include "publisher/relay.hpp"
+#include "shared/api_documents.hpp"
 #include "shared/log.hpp"
 #include "shared/service_runner.hpp"
 
@@ -24,6 +25,7 @@ int run_special_offers(const PublisherSettings& settings) {
   auto writer =
       std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover, metrics);
   add_offer_routes(runner.http(), store, *writer, settings.events_page_limit);
+  add_openapi_route(runner.http(), api::special_offers_openapi());
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;
