@@ -1,7 +1,7 @@
 // The documents in api/ are valid: each OpenAPI document validates against the OpenAPI 3.1 schema
 // (@apidevtools/swagger-parser), the AsyncAPI document parses with no diagnostic at all
-// (@asyncapi/parser: no error, warning, information or hint), every operation has an id, and
-// every example in them matches its own schema.
+// (@asyncapi/parser: no error, warning, information or hint), every operation has an id, every
+// component is used, and every example in them matches its own schema.
 import fs from 'node:fs';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -31,6 +31,12 @@ for (const file of OPENAPI) {
     continue;
   }
   report.ok(raw.openapi.startsWith('3.1.'), `${file}: openapi is ${raw.openapi}, not 3.1`);
+  const text = fs.readFileSync(path.join(API_DIR, file), 'utf8');
+  for (const [kind, items] of Object.entries(raw.components || {})) {
+    for (const name of Object.keys(items)) {
+      report.ok(text.includes(`'#/components/${kind}/${name}'`), `${file}: components.${kind}.${name} is never used`);
+    }
+  }
   const checker = await OpenApiChecker.load(file);
   const ids = new Set();
   for (const [template, item] of Object.entries(checker.doc.paths)) {
