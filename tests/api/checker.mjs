@@ -86,6 +86,22 @@ export class OpenApiChecker {
     return this.validator(media.schema)(value);
   }
 
+  // Whether the documented path and query parameter schemas accept these values (strings, as
+  // sent); integers are compared as numbers when the text is a decimal number.
+  acceptsParameters(method, template, values) {
+    const item = this.doc.paths[template];
+    const op = this.operation(method, template);
+    if (!op) return false;
+    const params = [...(item.parameters || []), ...(op.parameters || [])].filter((p) => p.in === 'path' || p.in === 'query');
+    for (const [name, text] of Object.entries(values)) {
+      const p = params.find((x) => x.name === name);
+      if (!p) return false;
+      const value = /^-?\d+(\.\d+)?$/.test(text) && ['integer', 'number'].includes(p.schema.type) ? Number(text) : text;
+      if (!this.validator(p.schema)(value)) return false;
+    }
+    return params.every((p) => !p.required || values[p.name] !== undefined);
+  }
+
   // reply: {status, headers (lower-case names), body (text)}. Returns the mismatches.
   check(method, template, reply) {
     const where = `${this.file}: ${method} ${template} -> ${reply.status}`;

@@ -1,6 +1,7 @@
 // The checker itself: a reply or a message shaped as the documents say passes, and each way of
 // changing its shape without the document (a field added or dropped, a type changed, a header
-// added or dropped, a status or media type nobody documented) fails.
+// added or dropped, a status or media type nobody documented) fails; parameters outside their
+// documented schemas are told apart from those inside.
 import { AsyncApiChecker, OpenApiChecker } from './checker.mjs';
 import { Report } from './support.mjs';
 
@@ -54,6 +55,14 @@ expectFail('a body on 204', offers.check('DELETE', '/offers/{id}', { status: 204
 expectFail('an error body with more than "error"', offers.check('GET', '/offers/{id}', { status: 404, headers: { 'content-type': 'application/json', 'x-request-id': 'a' }, body: '{"error":"offer 9 not found","code":404}' }));
 expectFail('a stats counter added', stats.check('GET', '/stats', tamper(statsReply(), (r) => { r.body = r.body.replace('"stale":0', '"stale":0,"retried":0'); })));
 expectFail('a route nobody documented', offers.check('GET', '/offers/{id}/history', created()));
+
+const notifications = await OpenApiChecker.load('notifications.openapi.yaml');
+report.ok(notifications.acceptsParameters('GET', '/notifications', { limit: '10' }), 'limit=10 is a documented value');
+report.ok(!notifications.acceptsParameters('GET', '/notifications', { limit: '0' }), 'limit=0 is outside the documented range');
+report.ok(!notifications.acceptsParameters('GET', '/notifications', { limit: 'ten' }), 'limit=ten is not an integer');
+report.ok(!notifications.acceptsParameters('GET', '/notifications', { since: '1' }), 'since is not a documented parameter');
+report.ok(offers.acceptsParameters('GET', '/offers/{id}', { id: '7' }), 'offer id 7 is a documented value');
+report.ok(!offers.acceptsParameters('GET', '/offers/{id}', { id: 'abc' }), 'offer id abc is not an integer');
 
 const message = () => ({
   properties: {

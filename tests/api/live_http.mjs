@@ -50,6 +50,14 @@ async function call(sb, service, method, template, { params = {}, query = '', ex
       }
     }
   }
+  // The parameter schemas refuse what the service refuses and accept what it takes.
+  const values = { ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])), ...Object.fromEntries(new URLSearchParams(query)) };
+  const paramsOk = checkers[service].acceptsParameters(method, template, values);
+  if (reply.status >= 200 && reply.status < 300) {
+    report.ok(paramsOk, `${label}: taken by the service, refused by the document's parameter schemas`);
+  } else if (!paramsOk) {
+    report.ok(reply.status === 400, `${label}: the document's parameter schemas refuse it, the service answered ${reply.status}`);
+  }
   let json;
   try {
     json = reply.body && reply.headers['content-type'] === 'application/json' ? JSON.parse(reply.body) : undefined;

@@ -12,7 +12,18 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const API_DIR = path.join(ROOT, 'api');
 export const BUILD_DIR = process.env.OFFERS_BUILD_DIR || path.join(ROOT, 'build');
 
-export const SERVICES = ['special-offers', 'loyalty', 'notifications', 'statistics'];
+// Every service process started here, killed when this process ends however it ends.
+const children = new Set();
+function killChildren() {
+  for (const child of children) child.kill('SIGKILL');
+}
+process.on('exit', killChildren);
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
 
 function requiredEnv(name) {
   const v = process.env[name];
@@ -188,8 +199,10 @@ export class Sandbox {
     });
     fs.closeSync(out);
     const svc = { name, binary, port, base, child, logPath, exited: null };
+    children.add(child);
     child.on('exit', (code, signal) => {
       svc.exited = { code, signal };
+      children.delete(child);
     });
     this.services.set(name, svc);
     await waitFor(`${name} to answer /healthz`, async () => {
@@ -235,19 +248,9 @@ export class Sandbox {
 }
 
 // Runs body(sandbox) and always closes the sandbox; a failure prints its message and sets a
-// non-zero exit code. Services still running are killed if the process is interrupted.
+// non-zero exit code.
 export async function runWithSandbox(name, body) {
   const sandbox = new Sandbox(name);
-  const killAll = () => {
-    for (const svc of sandbox.services.values()) svc.child.kill('SIGKILL');
-  };
-  process.on('exit', killAll);
-  for (const sig of ['SIGINT', 'SIGTERM']) {
-    process.on(sig, () => {
-      killAll();
-      process.exit(130);
-    });
-  }
   let ok = false;
   try {
     await sandbox.open();
