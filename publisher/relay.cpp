@@ -17,6 +17,16 @@ constexpr uint16_t kChannel = 1;
 // The confirmed cursor is written to Redis at most this often: fewer writes (each one an fsync)
 // under load, at the price of resending up to this much after a crash, which dedupe absorbs.
 constexpr uint64_t kCursorWriteMs = 20;
+
+// Moves the confirmed cursor forward, only for the current holder of the lease.
+// KEYS: lease, cursor. ARGV: the holder's lease value, the cursor. Returns 0 when fenced off.
+const LuaScript kWriteCursor{R"lua(
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+return 1
+)lua"};
 }  // namespace
 
 Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metrics,
@@ -27,12 +37,15 @@ Relay::Relay(uv_loop_t* loop, const PublisherSettings& settings, Metrics& metric
       redis_(loop, settings.common.redis,
              [this](bool up) {
                if (up) {
-                 load_cursor();
+                 lease_.attempt_now();
+                 if (lease_.valid()) load_cursor();
                } else {
                  fetching_ = false;
                  more_ = true;
                }
              }),
+      lease_(loop, redis_, settings.relay_id, settings.relay_lease, metrics,
+             [this](bool active) { on_lease(active); }),
       wake_(loop, [this] { pump(); }),
       tick_(loop),
       cursor_timer_(loop),
@@ -52,6 +65,7 @@ Relay::~Relay() { handover_->detach(); }  // before wake_ closes
 
 void Relay::start() {
   redis_.start();
+  lease_.start();
   amqp_.start();
   // A periodic look at the outbox covers writes made while this process was down.
   tick_.start(1000, 1000, [this] {
@@ -60,15 +74,35 @@ void Relay::start() {
   });
 }
 
-Relay::Status Relay::status() const { return Status{connected_.load(), blocked_flag_.load()}; }
+Relay::Status Relay::status() const {
+  return Status{connected_.load(), blocked_flag_.load(), active_flag_.load()};
+}
+
+void Relay::on_lease(bool active) {
+  ++generation_;  // replies to fetches of the last term are dropped
+  inflight_.clear();
+  fetching_ = false;
+  cursor_ = -1;  // read again at the start of a term
+  written_cursor_ = -1;
+  cursor_timer_.stop();
+  active_flag_ = active;
+  if (active) {
+    more_ = true;
+    pump();
+  } else if (stopping_) {
+    finish_stop();
+  }
+}
 
 void Relay::update_gauges() {
   lag_.set(static_cast<double>(outbox_len_ - std::max<int64_t>(cursor_, 0)));
 }
 
 void Relay::load_cursor() {
-  redis_.command({"GET", keys::kRelayCursor}, [this](redisReply* r) {
+  const uint64_t gen = generation_;
+  redis_.command({"GET", keys::kRelayCursor}, [this, gen](redisReply* r) {
     if (r == nullptr || r->type == REDIS_REPLY_ERROR) return;  // retried by the next tick
+    if (gen != generation_ || !lease_.valid()) return;         // read again by pump()
     const int64_t stored =
         r->type == REDIS_REPLY_STRING ? std::stoll(std::string(r->str, r->len)) : 0;
     written_cursor_ = stored;
@@ -113,6 +147,12 @@ void Relay::on_disconnected(const std::string&) {
 }
 
 void Relay::pump() {
+  if (!lease_.valid()) {
+    // A standby publishes nothing; the holder reads whatever it needs from the outbox.
+    handover_->take();
+    handed_.clear();
+    return;
+  }
   if (stopping_ || fetching_ || blocked_ || !amqp_.connected() || !redis_.ready()) return;
   if (cursor_ < 0) {
     load_cursor();
@@ -166,7 +206,7 @@ void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* me
   const size_t count = std::min(bodies.size(), meta->elements);
   if (count > 0) fault_point("before_publish");
   try {
-    for (size_t i = 0; i < count; ++i) {
+    for (size_t i = 0; i < count && lease_.valid(); ++i) {
       publish_one(bodies[i], std::string_view(meta->element[i]->str, meta->element[i]->len));
     }
   } catch (const AmqpError& e) {
@@ -210,7 +250,8 @@ bool Relay::publish_handed_over() {
   if (!handed_.empty() && handed_.begin()->first == next_ && window_room() > 0) {
     fault_point("before_publish");
     try {
-      while (!handed_.empty() && handed_.begin()->first == next_ && window_room() > 0) {
+      while (!handed_.empty() && handed_.begin()->first == next_ && window_room() > 0 &&
+             lease_.valid()) {
         publish_one(handed_.begin()->second.body, handed_.begin()->second.meta);
         handed_.erase(handed_.begin());
       }
@@ -289,13 +330,20 @@ void Relay::confirm(uint64_t tag, bool multiple) {
 
 void Relay::write_cursor() {
   cursor_timer_.stop();
-  if (cursor_ <= written_cursor_ || !redis_.ready()) return;
-  // Replies come back in order on one connection, so the last SET wins with the highest cursor.
+  if (cursor_ <= written_cursor_ || !redis_.ready() || lease_.value().empty()) return;
   const int64_t value = cursor_;
-  redis_.command({"SET", keys::kRelayCursor, std::to_string(value)}, [this, value](redisReply* r) {
-    if (r != nullptr && r->type != REDIS_REPLY_ERROR) {
-      written_cursor_ = std::max(written_cursor_, value);
+  RespArgs keys, args;
+  keys.add(keys::kRelayLease);
+  keys.add(keys::kRelayCursor);
+  args.add(lease_.value());
+  args.add(static_cast<long long>(value));
+  redis_.eval(kWriteCursor, keys, args, [this, value](redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_INTEGER) return;  // written again later
+    if (r->integer == 0) {
+      lease_.lost("the cursor write was fenced off: another replica holds the lease");
+      return;
     }
+    written_cursor_ = std::max(written_cursor_, value);
   });
 }
 
@@ -315,19 +363,20 @@ void Relay::finish_stop() {
   stop_timer_.stop();
   auto done = std::move(stop_done_);
   stop_done_ = nullptr;
-  if (!redis_.ready()) {
+  auto close = [this, done] {
     amqp_.stop();
     redis_.stop();
     done();
+  };
+  if (!redis_.ready()) {
+    lease_.stop();
+    close();
     return;
   }
   write_cursor();
-  // Let the last cursor write reach Redis before the connections go.
-  redis_.command({"PING"}, [this, done](redisReply*) {
-    amqp_.stop();
-    redis_.stop();
-    done();
-  });
+  // After the last cursor write (one connection keeps the order), the lease is given up, so a
+  // standby takes over at once instead of waiting for it to expire.
+  lease_.release(close);
 }
 
 }  // namespace offers

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "publisher/handover.hpp"
+#include "publisher/relay_lease.hpp"
 #include "shared/amqp_client.hpp"
 #include "shared/metrics.hpp"
 #include "shared/redis_async.hpp"
@@ -24,7 +25,9 @@ namespace offers {
 // Redis connection. Publishes unsent events in sequence order (persistent, mandatory, with
 // confirms and a window of unconfirmed messages) and advances the persisted cursor only over
 // events the broker confirmed. After any failure it reconnects and resends from the cursor with
-// the same message ids; the subscribers' dedupe absorbs the repeats.
+// the same message ids; the subscribers' dedupe absorbs the repeats. Of several replicas only
+// the holder of the relay lease publishes (see RelayLease); the others stand by, and every write of
+// the cursor is fenced by the lease.
 class Relay : private AmqpClient::Handler {
  public:
   // Events pushed to handover are published without reading them back from Redis.
@@ -39,6 +42,7 @@ class Relay : private AmqpClient::Handler {
   struct Status {
     bool broker_connected;
     bool broker_blocked;
+    bool active;  // holds the relay lease
   };
   Status status() const;
 
@@ -54,6 +58,8 @@ class Relay : private AmqpClient::Handler {
   void on_message(Message&& message) override;
   void on_fatal(const std::string& reason) override { on_fatal_(reason); }
 
+  // A term of the lease starts (active) or ends: either way nothing of the last term carries on.
+  void on_lease(bool active);
   void pump();
   void load_cursor();
   void publish_batch(const std::vector<std::string>& bodies, redisReply* meta);
@@ -73,6 +79,7 @@ class Relay : private AmqpClient::Handler {
   std::function<void(const std::string&)> on_fatal_;
   AmqpClient amqp_;
   AsyncRedis redis_;
+  RelayLease lease_;
   Async wake_;
   Timer tick_;
   Timer cursor_timer_;
@@ -95,6 +102,7 @@ class Relay : private AmqpClient::Handler {
 
   std::atomic<bool> connected_{false};
   std::atomic<bool> blocked_flag_{false};
+  std::atomic<bool> active_flag_{false};
   int64_t published_ = 0;   // highest sequence number ever handed to the broker
   int64_t outbox_len_ = 0;  // events in the log, as last read
 

@@ -41,6 +41,7 @@ int run_special_offers(const PublisherSettings& settings) {
              ",\"redis\":" + (r.ready ? "\"up\"" : "\"down\"") +
              ",\"broker\":" + (st.broker_connected ? "\"connected\"" : "\"disconnected\"") +
              ",\"brokerBlocked\":" + (st.broker_blocked ? "true" : "false") +
+             ",\"relay\":" + (st.active ? "\"active\"" : "\"standby\"") +
              ",\"outboxLength\":" + std::to_string(length) +
              ",\"confirmed\":" + std::to_string(confirmed) +
              ",\"outboxLag\":" + std::to_string(std::max<int64_t>(0, length - confirmed)) +

@@ -15,7 +15,11 @@ AmqpClient::AmqpClient(uv_loop_t* loop, const CommonSettings& settings, std::str
       name_(std::move(name)),
       handler_(handler),
       heartbeat_(loop),
-      reconnect_(loop) {}
+      reconnect_(loop) {
+  // Clients of a restarted cluster spread over its nodes instead of all trying the first.
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  broker_ = std::uniform_int_distribution<size_t>(0, settings_.brokers.size() - 1)(rng);
+}
 
 AmqpClient::~AmqpClient() = default;
 
@@ -39,8 +43,9 @@ void AmqpClient::stop() {
 void AmqpClient::connect() {
   if (stopped_ || conn_) return;
   auto conn = std::make_unique<AmqpConnection>();
+  const AmqpEndpoint& broker = settings_.brokers[broker_];
   try {
-    conn->open(settings_.amqp, settings_.heartbeat_seconds, std::chrono::seconds(5), name_);
+    conn->open(broker, settings_.heartbeat_seconds, std::chrono::seconds(5), name_);
     conn->open_channel(1);
     declare_topology(*conn, 1, settings_.queue_type, settings_.delivery_limit);
   } catch (const TopologyMismatch& e) {
@@ -49,14 +54,21 @@ void AmqpClient::connect() {
     handler_.on_fatal(e.what());
     return;
   } catch (const AmqpError& e) {
-    log_warn("broker connection failed",
-             {{"error", e.what()}, {"broker", settings_.amqp.redacted()}});
-    schedule_reconnect();
+    log_warn("broker connection failed", {{"error", e.what()}, {"broker", broker.redacted()}});
+    next_broker();
+    // The other brokers are tried at once; the back-off starts once every one of them failed.
+    if (++failed_in_round_ < settings_.brokers.size()) {
+      reconnect_.start(1, 0, [this] { connect(); });
+    } else {
+      failed_in_round_ = 0;
+      schedule_reconnect();
+    }
     return;
   }
   conn_ = std::move(conn);
   attempt_ = 0;
-  log_info("broker connected", {{"broker", settings_.amqp.redacted()}});
+  failed_in_round_ = 0;
+  log_info("broker connected", {{"broker", broker.redacted()}});
   poll_ = std::make_unique<Poll>(loop_, conn_->fd(), [this](int status) {
     if (status < 0) {
       fail(std::string("socket error: ") + uv_strerror(status));
@@ -88,6 +100,8 @@ void AmqpClient::schedule_reconnect() {
   reconnect_.start(static_cast<uint64_t>(capped * jitter(rng)), 0, [this] { connect(); });
 }
 
+void AmqpClient::next_broker() { broker_ = (broker_ + 1) % settings_.brokers.size(); }
+
 void AmqpClient::fail(const std::string& reason) {
   if (in_pump_) {
     if (failure_.empty()) failure_ = reason;
@@ -102,6 +116,7 @@ void AmqpClient::teardown(const std::string& reason) {
   poll_.reset();
   conn_.reset();
   log_warn("broker connection lost", {{"error", reason}});
+  next_broker();
   handler_.on_disconnected(reason);
   schedule_reconnect();
 }

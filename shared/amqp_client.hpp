@@ -44,6 +44,7 @@ class AmqpClient : private FrameSink {
  private:
   void connect();
   void schedule_reconnect();
+  void next_broker();
   void teardown(const std::string& reason);
   void on_method(uint16_t channel, amqp_method_number_t id, const void* decoded) override;
   void on_message(Message&& message) override;
@@ -57,6 +58,8 @@ class AmqpClient : private FrameSink {
   Timer heartbeat_;
   Timer reconnect_;
   int attempt_ = 0;
+  size_t broker_ = 0;           // index into settings_.brokers of the next one to try
+  size_t failed_in_round_ = 0;  // brokers tried without success since the last back-off
   bool stopped_ = true;
   bool in_pump_ = false;
   std::string failure_;

@@ -1,6 +1,9 @@
 #include "shared/settings.hpp"
 
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 
 namespace offers {
@@ -137,6 +140,25 @@ AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url)
   return e;
 }
 
+std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls) {
+  std::vector<AmqpEndpoint> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = urls.find(',', start);
+    std::string one =
+        urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto first = one.find_first_not_of(" \t");
+    const auto last = one.find_last_not_of(" \t");
+    one = first == std::string::npos ? "" : one.substr(first, last - first + 1);
+    if (one.empty()) throw ConfigError(variable, "has an empty entry in its list of brokers");
+    out.push_back(parse_amqp_url(variable, one));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (out.size() > 16) throw ConfigError(variable, "lists more than 16 brokers");
+  return out;
+}
+
 RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url) {
   const UrlParts p = split_url(variable, url, "redis");
   RedisEndpoint e;
@@ -149,8 +171,9 @@ RedisEndpoint parse_redis_url(const std::string& variable, const std::string& ur
 
 CommonSettings load_common(const EnvReader& env, int default_port) {
   CommonSettings s;
-  s.amqp =
-      parse_amqp_url("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.brokers =
+      parse_amqp_urls("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
+  s.amqp = s.brokers.front();
   s.redis = parse_redis_url("REDIS_URL", env("REDIS_URL").value_or("redis://localhost:6379/0"));
   s.http_port = default_port;
   if (auto v = env("HTTP_PORT")) s.http_port = parse_int("HTTP_PORT", *v, 0, 65535);
@@ -182,6 +205,25 @@ PublisherSettings load_publisher(const EnvReader& env) {
   if (auto v = env("RELAY_BATCH")) s.relay_batch = parse_int("RELAY_BATCH", *v, 1, 10000);
   if (auto v = env("EVENTS_PAGE_LIMIT")) {
     s.events_page_limit = parse_int("EVENTS_PAGE_LIMIT", *v, 1, 100000);
+  }
+  if (auto v = env("RELAY_LEASE")) {
+    s.relay_lease = parse_duration("RELAY_LEASE", *v);
+    if (s.relay_lease < std::chrono::milliseconds(300)) {
+      throw ConfigError("RELAY_LEASE", "must be at least 300ms");
+    }
+  }
+  if (auto v = env("RELAY_ID")) {
+    if (v->size() > 200 || v->find_first_of(" \t\r\n") != std::string::npos) {
+      throw ConfigError("RELAY_ID", "must be at most 200 characters without spaces");
+    }
+    s.relay_id = *v;
+  } else {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+    // Two replicas cannot serve one port on one host; with a port picked by the system, the pid.
+    s.relay_id = std::string(host) + ":" +
+                 (s.common.http_port != 0 ? std::to_string(s.common.http_port)
+                                          : "pid" + std::to_string(getpid()));
   }
   return s;
 }

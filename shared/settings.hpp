@@ -43,6 +43,9 @@ enum class QueueType { Classic, Quorum };
 
 // Settings every process shares, read once at start-up.
 struct CommonSettings {
+  // Every broker of AMQP_URL (comma-separated URLs, the nodes of one cluster), tried in turn.
+  std::vector<AmqpEndpoint> brokers{AmqpEndpoint{}};
+  // The first of them, for tools that talk to one broker.
   AmqpEndpoint amqp;
   RedisEndpoint redis;
   int http_port = 0;
@@ -59,6 +62,9 @@ struct PublisherSettings {
   int confirm_window = 512;
   int relay_batch = 256;
   int events_page_limit = 1000;
+  std::chrono::milliseconds relay_lease{5000};
+  // Names this replica in relay:lease; unique among running replicas (default host:HTTP port).
+  std::string relay_id;
 };
 
 struct SubscriberSettings {
@@ -77,6 +83,8 @@ using EnvReader = std::function<std::optional<std::string>(const std::string&)>;
 EnvReader process_env();
 
 AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url);
+// One or more amqp:// URLs separated by commas.
+std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls);
 RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url);
 int parse_int(const std::string& variable, const std::string& text, long min, long max);
 std::chrono::milliseconds parse_duration(const std::string& variable, const std::string& text);

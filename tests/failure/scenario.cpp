@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <catch2/catch.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -32,6 +33,9 @@ struct FeedEvent {
 
 bool poisoned(const FeedEvent& e) { return e.description.find("poison") != std::string::npos; }
 
+// "loyalty#2" is a replica of loyalty.
+std::string service_of(const std::string& replica) { return replica.substr(0, replica.find('#')); }
+
 }  // namespace
 
 const std::vector<std::string>& Scenario::subscribers() {
@@ -47,13 +51,26 @@ int Scenario::default_writes() {
 Scenario::Scenario(std::string name, Options options)
     : name_(std::move(name)), options_(std::move(options)) {
   if (options_.private_redis) redis_ = std::make_unique<PrivateRedis>(box_.vhost());
-  for (const std::string svc : {"special-offers", "loyalty", "notifications", "statistics"}) {
-    services_[svc] =
-        std::make_unique<Service>(svc, bin_path(svc), env_for(svc), box_.log_path(svc));
-    if (!services_[svc]->wait_ready(30s)) {
-      throw std::runtime_error(svc + " did not become ready:\n" + services_[svc]->process().log());
+  for (const std::string base : {"special-offers", "loyalty", "notifications", "statistics"}) {
+    for (const auto& svc : replicas_of(base)) {
+      services_[svc] =
+          std::make_unique<Service>(svc, bin_path(base), env_for(svc), box_.log_path(svc));
+    }
+    for (const auto& svc : replicas_of(base)) {
+      if (!services_[svc]->wait_ready(30s)) {
+        throw std::runtime_error(svc + " did not become ready:\n" +
+                                 services_[svc]->process().log());
+      }
     }
   }
+}
+
+std::vector<std::string> Scenario::replicas_of(const std::string& service) const {
+  const auto it = options_.replicas.find(service);
+  const int n = it == options_.replicas.end() ? 1 : std::max(1, it->second);
+  std::vector<std::string> names{service};
+  for (int i = 2; i <= n; ++i) names.push_back(service + "#" + std::to_string(i));
+  return names;
 }
 
 Scenario::~Scenario() {
@@ -66,15 +83,23 @@ std::map<std::string, std::string> Scenario::env_for(const std::string& name) co
   env["RETRY_DELAYS"] = "100ms,200ms";
   env["AMQP_HEARTBEAT"] = "2";
   if (redis_) env["REDIS_URL"] = redis_->url(0);
-  if (options_.amqp_port != 0) {
-    std::string url = env["AMQP_URL"];
+  auto through = [&](int port) {
+    std::string url = box_.amqp_url();
     const std::string from = ":" + std::to_string(Infra::get().amqp_port) + "/";
-    url.replace(url.find(from), from.size(), ":" + std::to_string(options_.amqp_port) + "/");
-    env["AMQP_URL"] = url;
+    return url.replace(url.find(from), from.size(), ":" + std::to_string(port) + "/");
+  };
+  if (options_.amqp_port != 0) env["AMQP_URL"] = through(options_.amqp_port);
+  if (!options_.amqp_ports.empty()) {
+    std::string list;
+    for (int port : options_.amqp_ports) list += (list.empty() ? "" : ",") + through(port);
+    env["AMQP_URL"] = list;
   }
-  if (name == options_.poison_subscriber) env["FAIL_ON_DESCRIPTION"] = "poison";
-  if (auto it = options_.env.find(name); it != options_.env.end()) {
-    for (const auto& [k, v] : it->second) env[k] = v;
+  const std::string base = service_of(name);
+  if (base == options_.poison_subscriber) env["FAIL_ON_DESCRIPTION"] = "poison";
+  for (const auto& key : {base, name}) {
+    if (auto it = options_.env.find(key); it != options_.env.end()) {
+      for (const auto& [k, v] : it->second) env[k] = v;
+    }
   }
   return env;
 }
@@ -87,9 +112,14 @@ void Scenario::writer() {
   std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(name_)));
   std::vector<int64_t> alive;
   int n = 0;
+  const auto publishers = replicas_of("special-offers");
+  size_t turn = 0;
   auto publisher_port = [&] {
     std::lock_guard lock(mu_);
-    return services_.at("special-offers")->port();
+    for (size_t i = 0; i < publishers.size(); ++i, ++turn) {
+      if (paused_.count(publishers[turn % publishers.size()]) == 0) break;
+    }
+    return services_.at(publishers[turn % publishers.size()])->port();
   };
   const auto interval =
       std::chrono::microseconds(1000000 / std::max(1, options_.writes_per_second));
@@ -116,6 +146,7 @@ void Scenario::writer() {
         method = "DELETE";
       }
     }
+    ++turn;
     for (int attempt = 0; attempt < 200 && !stop_; ++attempt) {
       const auto r = http_request(publisher_port(), method, path, body);
       if (r.status == 201) {
@@ -126,9 +157,13 @@ void Scenario::writer() {
       } else if (r.status == 204 || r.status == 404) {
         alive.erase(std::remove(alive.begin(), alive.end(), target), alive.end());
       } else if (r.status != 200) {
-        // The publisher is down or restarting: wait for it, then try the same write again.
-        wait_until([&] { return http_get(publisher_port(), "/healthz").status == 200; }, 500ms,
-                   20ms);
+        // This replica is down or restarting: the same write goes to the next one; once every
+        // replica failed, wait for one to come back.
+        ++turn;
+        if ((attempt + 1) % publishers.size() == 0) {
+          wait_until([&] { return http_get(publisher_port(), "/healthz").status == 200; }, 500ms,
+                     20ms);
+        }
         continue;
       }
       ++acknowledged_;
@@ -171,12 +206,25 @@ void Scenario::kill_and_restart(const std::string& name) {
   REQUIRE(svc.wait_healthy(30s));
 }
 
+void Scenario::pause(const std::string& name) {
+  std::lock_guard lock(mu_);
+  paused_.insert(name);
+  services_.at(name)->process().signal(SIGSTOP);
+}
+
+void Scenario::resume(const std::string& name) {
+  std::lock_guard lock(mu_);
+  services_.at(name)->process().signal(SIGCONT);
+  paused_.erase(name);
+}
+
 void Scenario::restart_with(const std::string& name, const std::map<std::string, std::string>& add,
                             const std::vector<std::string>& drop) {
   auto env = env_for(name);
   for (const auto& k : drop) env.erase(k);
   for (const auto& [k, v] : add) env[k] = v;
-  auto fresh = std::make_unique<Service>(name, bin_path(name), env, box_.log_path(name));
+  auto fresh =
+      std::make_unique<Service>(name, bin_path(service_of(name)), env, box_.log_path(name));
   {
     std::lock_guard lock(mu_);
     services_[name]->kill9();

@@ -38,11 +38,17 @@ class Scenario {
     int writes;
     int writes_per_second = 150;  // a steady stream, so faults land mid-stream
     int amqp_port = 0;            // when set, the services reach the broker through this port
+    // When set, AMQP_URL lists one URL per port (stand-ins for the nodes of a cluster).
+    std::vector<int> amqp_ports;
     // Extra environment per service ("special-offers", "loyalty", ...).
     std::map<std::string, std::map<std::string, std::string>> env;
     bool private_redis = false;
     // This subscriber fails every event about an offer whose description says "poison".
     std::string poison_subscriber;
+    // Services run as several processes: "special-offers", "special-offers#2", ... Writes go
+    // to the special-offers replicas in turn; env applies to every replica of a service, and
+    // an entry for one replica's own name adds to it.
+    std::map<std::string, int> replicas;
   };
 
   Scenario(std::string name, Options options);
@@ -52,6 +58,8 @@ class Scenario {
   Service& service(const std::string& name) { return *services_.at(name); }
   PrivateRedis* redis() { return redis_.get(); }
   static const std::vector<std::string>& subscribers();
+  // The processes of one service: its name, then name#2, name#3...
+  std::vector<std::string> replicas_of(const std::string& service) const;
   // Writes per scenario: OFFERS_FAILURE_WRITES, 300 by default (scripts/soak asks for more).
   static int default_writes();
 
@@ -66,6 +74,10 @@ class Scenario {
   void fault_ends();
 
   void kill_and_restart(const std::string& name);
+  // SIGSTOP and SIGCONT; writes go to the other replicas meanwhile, as a load balancer whose
+  // health checks fail would send them.
+  void pause(const std::string& name);
+  void resume(const std::string& name);
   // Starts the service again (killing it first if it runs) with its scenario environment, plus
   // and minus the given variables.
   void restart_with(const std::string& name, const std::map<std::string, std::string>& add,
@@ -92,6 +104,7 @@ class Scenario {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::vector<int64_t> created_ids_;  // offers whose POST was acknowledged
+  std::set<std::string> paused_;
   int64_t fault_from_ = -1, fault_to_ = -1;
 };
 

@@ -95,3 +95,39 @@ TEST_CASE("a setting that does not parse names its variable", "[settings]") {
           load_publisher(env_of({{"CONFIRM_WINDOW", "0"}}));
         }) == "CONFIRM_WINDOW");
 }
+
+TEST_CASE("the relay lease and the replica's name", "[settings]") {
+  const auto p = load_publisher(env_of({{"HTTP_PORT", "8090"}}));
+  CHECK(p.relay_lease == 5s);
+  CHECK(p.relay_id.size() > 5);
+  CHECK(p.relay_id.substr(p.relay_id.size() - 5) == ":8090");
+  const auto q = load_publisher(env_of({{"RELAY_LEASE", "2s"}, {"RELAY_ID", "pod-a"}}));
+  CHECK(q.relay_lease == 2s);
+  CHECK(q.relay_id == "pod-a");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"RELAY_LEASE", "100ms"}}));
+        }) == "RELAY_LEASE");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"RELAY_LEASE", "soon"}}));
+        }) == "RELAY_LEASE");
+  CHECK(config_error_variable([] { load_publisher(env_of({{"RELAY_ID", "a b"}})); }) == "RELAY_ID");
+}
+
+TEST_CASE("AMQP_URL lists the brokers of a cluster", "[settings]") {
+  const auto p = load_publisher(env_of(
+      {{"AMQP_URL", "amqp://u:p@node1:5672/v, amqp://u:p@node2:5673/v,amqp://u:p@node3/v"}}));
+  REQUIRE(p.common.brokers.size() == 3);
+  CHECK(p.common.brokers[0].host == "node1");
+  CHECK(p.common.brokers[1].host == "node2");
+  CHECK(p.common.brokers[1].port == 5673);
+  CHECK(p.common.brokers[2].port == 5672);
+  CHECK(p.common.brokers[2].vhost == "v");
+  CHECK(p.common.amqp.host == "node1");
+  CHECK(load_publisher(env_of({})).common.brokers.size() == 1);
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"AMQP_URL", "amqp://node1/,,amqp://node2/"}}));
+        }) == "AMQP_URL");
+  CHECK(config_error_variable([] {
+          load_publisher(env_of({{"AMQP_URL", "amqp://node1/,http://node2/"}}));
+        }) == "AMQP_URL");
+}
