@@ -1,7 +1,8 @@
 // Reads real messages off the three queues after creates, updates and removes (with and without
 // X-Request-Id) and checks their properties, headers and payload against the AsyncAPI document;
 // checks the exchange and the queues the services declare against the document's AMQP bindings.
-// Only special-offers runs (it declares the whole topology), so the messages wait in the queues.
+// Only special-offers runs (it declares the whole topology), so the messages wait in the queues;
+// then a delivery loyalty failed is read back off its queue after its stay in loyalty.retry.
 import amqp from 'amqplib';
 import { AsyncApiChecker } from './checker.mjs';
 import { Report, management, request, runWithSandbox, waitFor } from './support.mjs';
@@ -90,6 +91,19 @@ await runWithSandbox('messages', async (sb) => {
       });
       report.ok((await ch.get(queue, { noAck: false })) === false, `${queue}: more messages than writes`);
     }
+
+    // A delivery that failed comes back to its queue from S.retry with the same properties and
+    // the headers the retry adds: one parked by loyalty, read once loyalty is stopped.
+    await sb.start('loyalty', { env: { FAIL_ON_DESCRIPTION: 'always fails', RETRY_DELAYS: '3s,3s,3s' } });
+    await write('POST', '/offers', { description: 'This one always fails' }, 'msg-retried');
+    await waitFor('a retry parked in loyalty.retry', async () => (await management('GET', `/api/queues/${vh}/loyalty.retry`)).messages >= 1);
+    await sb.stop('loyalty');
+    const back = await waitFor('the retry back on loyalty', () => ch.get('loyalty', { noAck: false }), 30000);
+    for (const problem of checker.check('loyalty', back)) report.fail(problem);
+    const h = back.properties.headers || {};
+    report.ok(h['x-retry-count'] >= 1 && Array.isArray(h['x-death']), `retried message: headers ${JSON.stringify(h)}`);
+    report.ok(back.properties.correlationId === 'msg-retried' && back.properties.messageId === 'special-offers-7', `retried message: properties ${JSON.stringify(back.properties)}`);
+    ch.ack(back);
     await ch.close();
   } finally {
     await conn.close();
