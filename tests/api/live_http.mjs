@@ -39,8 +39,10 @@ async function call(sb, service, method, template, { params = {}, query = '', ex
   if (sentId) {
     report.ok(reply.headers['x-request-id'] === sentId, `${label}: X-Request-Id ${reply.headers['x-request-id']}, sent ${sentId}`);
   }
-  // The request schema accepts exactly the bodies the service takes (among those tried here).
-  if (opts.body !== undefined && reply.status !== 413 && reply.status !== 503 && reply.status !== 404) {
+  // The request schema accepts exactly the bodies the service takes (among those tried here; an
+  // Idempotency-Key can refuse a good body, so those calls are left out).
+  const keyed = opts.headers && opts.headers['Idempotency-Key'] !== undefined;
+  if (opts.body !== undefined && !keyed && reply.status !== 413 && reply.status !== 503 && reply.status !== 404) {
     const accepted = checkers[service].acceptsRequestBody(method, template, opts.body);
     if (accepted !== undefined) {
       const taken = reply.status >= 200 && reply.status < 300;
@@ -243,28 +245,33 @@ async function withoutRedis(sb) {
 }
 
 await runWithSandbox('http', async (sb) => {
-  await sb.start('special-offers', { env: { EVENTS_PAGE_LIMIT: '3' } });
-  for (const name of ['loyalty', 'notifications', 'statistics']) await sb.start(name);
-  const offer = await specialOffers(sb);
-  await loyalty(sb, offer);
-  await notifications(sb);
-  await statistics(sb);
-
-  const down = new Sandbox('http-down');
   try {
-    await down.open();
-    await withoutRedis(down);
-  } finally {
-    await down.close();
-  }
+    await sb.start('special-offers', { env: { EVENTS_PAGE_LIMIT: '3' } });
+    for (const name of ['loyalty', 'notifications', 'statistics']) await sb.start(name);
+    const offer = await specialOffers(sb);
+    await loyalty(sb, offer);
+    await notifications(sb);
+    await statistics(sb);
 
-  for (const [service, checker] of Object.entries(checkers)) {
-    for (const key of checker.unexercised((k) => EXPLAINED.some(([re]) => re.test(k)) || (k.endsWith(' 422') && !idempotencyKeys))) {
-      report.fail(`${checker.file}: documents ${key}, which no call here brought about`);
+    const down = new Sandbox('http-down');
+    try {
+      await down.open();
+      await withoutRedis(down);
+    } finally {
+      await down.close();
     }
+
+    for (const [service, checker] of Object.entries(checkers)) {
+      for (const key of checker.unexercised((k) => EXPLAINED.some(([re]) => re.test(k)) || (k.endsWith(' 422') && !idempotencyKeys))) {
+        report.fail(`${checker.file}: documents ${key}, which no call here brought about`);
+      }
+    }
+    console.log('documented statuses not brought about, and why:');
+    for (const [re, why] of EXPLAINED) console.log(`  ${re.source.trim()}: ${why}`);
+    if (!idempotencyKeys) console.log('  422: this build does not keep Idempotency-Keys');
+    report.finish('live replies against the OpenAPI documents');
+  } catch (e) {
+    if (!e.listsMismatches) e.message += report.summary();
+    throw e;
   }
-  console.log('documented statuses not brought about, and why:');
-  for (const [re, why] of EXPLAINED) console.log(`  ${re.source.trim()}: ${why}`);
-  if (!idempotencyKeys) console.log('  422: this build does not keep Idempotency-Keys');
-  report.finish('live replies against the OpenAPI documents');
 });

@@ -14,7 +14,7 @@ await runWithSandbox('postman', async (sb) => {
     notificationsUrl: sb.url('notifications'),
     statisticsUrl: sb.url('statistics'),
   };
-  const args = ['run', path.join(API_DIR, 'special-offers.postman_collection.json'), '--bail', 'failure', '--color', 'off', '--disable-unicode'];
+  const args = ['run', path.join(API_DIR, 'special-offers.postman_collection.json'), '--bail', 'failure', '--color', 'off', '--disable-unicode', '--timeout-request', '15000'];
   for (const [k, v] of Object.entries(vars)) args.push('--env-var', `${k}=${v}`);
   const code = await new Promise((resolve, reject) => {
     const child = spawn(NEWMAN, args, { stdio: 'inherit' });

@@ -67,7 +67,13 @@ export function request(baseUrl, method, pathAndQuery, { headers = {}, body } = 
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
-      { method, headers: { ...headers }, agent: false, timeout: 15000 },
+      {
+        method,
+        // A body goes with its Content-Length, as clients send it (not chunked).
+        headers: body === undefined ? { ...headers } : { 'content-length': Buffer.byteLength(body), ...headers },
+        agent: false,
+        timeout: 15000,
+      },
       (res) => {
         const chunks = [];
         res.on('data', (c) => chunks.push(c));
@@ -285,9 +291,16 @@ export class Report {
     this.failures.push(message);
   }
 
+  // The mismatches found so far, for a failure that stops a check half-way.
+  summary() {
+    return this.failures.length ? `\nmismatches found before that:\n  - ${this.failures.join('\n  - ')}` : '';
+  }
+
   finish(what) {
     if (this.failures.length) {
-      throw new Error(`${this.failures.length} mismatch(es) in ${what}:\n  - ${this.failures.join('\n  - ')}`);
+      const e = new Error(`${this.failures.length} mismatch(es) in ${what}:\n  - ${this.failures.join('\n  - ')}`);
+      e.listsMismatches = true;
+      throw e;
     }
     console.log(`${what}: ${this.checks} checks passed`);
   }
