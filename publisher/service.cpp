@@ -8,6 +8,7 @@
 #include "publisher/relay.hpp"
 #include "shared/common/log.hpp"
 #include "shared/common/service_runner.hpp"
+#include "shared/http/api_documents.hpp"
 
 namespace offers {
 
@@ -24,6 +25,7 @@ int run_special_offers(const PublisherSettings& settings) {
   auto writer =
       std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover, metrics);
   add_offer_routes(runner.http(), store, *writer, settings.events_page_limit);
+  add_openapi_route(runner.http(), api::special_offers_openapi());
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;
