@@ -7,6 +7,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
+COPY cmake cmake
+COPY api api
 COPY shared shared
 COPY publisher publisher
 COPY subscribers subscribers

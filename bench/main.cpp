@@ -15,10 +15,12 @@
 #include "bench/cpu_usage.hpp"
 #include "bench/figures.hpp"
 #include "bench/raw_path.hpp"
-#include "shared/envelope.hpp"
-#include "shared/json.hpp"
-#include "shared/numbers.hpp"
-#include "shared/topology.hpp"
+#include "bench/takeover.hpp"
+#include "shared/amqp/topology.hpp"
+#include "shared/common/envelope.hpp"
+#include "shared/common/json.hpp"
+#include "shared/common/numbers.hpp"
+#include "tests/support/cluster.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
@@ -41,10 +43,22 @@ struct Options {
   int prefetch = 500;
   long feed = 100000;  // feed catch-up: events in the outbox a fresh subscriber reads
   std::string json_path;
-  std::string sections = "raw,drain,e2e,wrk,fixed,feed";
-  double wrk_seconds = 10;  // the wrk round's length
-  int rounds = 3;           // the machine's speed drifts: each figure is the median of the rounds
+  std::string sections = "raw,drain,e2e,wrk,fixed,feed,takeover";
+  double wrk_seconds = 10;        // the wrk round's length
   bool idempotency_keys = false;  // every POST carries a new Idempotency-Key
+  int rounds = 3;            // the machine's speed drifts: each figure is the median of the rounds
+  int takeovers = 5;         // relay kills per round
+  std::string lease = "5s";  // RELAY_LEASE for the takeover figure
+  // "single": the broker scripts/bench started; "cluster": a three-node cluster of the bench's
+  // own with quorum queues.
+  std::string broker = "single";
+  QueueType queue_type() const {
+    return broker == "cluster" ? QueueType::Quorum : QueueType::Classic;
+  }
+  std::map<std::string, std::string> service_env() const {
+    if (broker == "cluster") return {{"QUEUE_TYPE", "quorum"}};
+    return {};
+  }
   bool run(const std::string& section) const { return sections.find(section) != std::string::npos; }
 };
 
@@ -56,9 +70,9 @@ AmqpEndpoint endpoint(const Sandbox& box) {
   return ep;
 }
 
-void declare(Sandbox& box) {
+void declare(Sandbox& box, QueueType type) {
   auto c = box.connect_amqp();
-  declare_topology(*c, 1, QueueType::Classic, 20);
+  declare_topology(*c, 1, type, 20);
 }
 
 double applied(Service& s) { return metric(s, "deliveries_total{result=\"applied\"}"); }
@@ -206,9 +220,9 @@ WrkRun run_wrk(const std::string& url, double seconds, int connections) {
   return r;
 }
 
-RawCeiling raw_path(long n, double rate, int prefetch) {
+RawCeiling raw_path(long n, double rate, int prefetch, QueueType type) {
   Sandbox box;
-  declare(box);
+  declare(box, type);
   const auto ep = endpoint(box);
   std::vector<Drain> drains(kSubscribers.size());
   std::vector<std::thread> consumers;
@@ -241,7 +255,7 @@ Report run_round(const Options& o) {
   RawCeiling raw{0, 0, {}, 0, 0};
   if (o.run("raw")) {
     std::fprintf(stderr, "raw ceiling: %ld events to 3 queues\n", o.events);
-    raw = raw_path(o.events, 0, o.prefetch);
+    raw = raw_path(o.events, 0, o.prefetch, o.queue_type());
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "published and confirmed", raw.publish_rate,
             "events/s");
     rep.add("raw ceiling (rabbitmq-c, no Redis)", "deliveries (3 queues)", raw.delivery_rate,
@@ -256,8 +270,8 @@ Report run_round(const Options& o) {
   double raw_drain = 0;
   if (o.run("drain")) {
     Sandbox box;
-    declare(box);
-    raw_publish(endpoint(box), o.backlog, 512, 0, bench::Bodies::Distinct);
+    declare(box, o.queue_type());
+    raw_publish(endpoint(box), o.backlog, 512, 0, Bodies::Distinct);
     CpuUsage cpu = servers_cpu();
     cpu.watch("raw consumers", getpid());
     cpu.start();
@@ -283,14 +297,14 @@ Report run_round(const Options& o) {
   double slowest_drain = 1e18;
   if (o.run("drain")) {
     Sandbox box;
-    declare(box);
-    raw_publish(endpoint(box), o.backlog, 512, 0, bench::Bodies::Distinct);
+    declare(box, o.queue_type());
+    raw_publish(endpoint(box), o.backlog, 512, 0, Bodies::Distinct);
     std::map<std::string, std::unique_ptr<Service>> subs;
     CpuUsage cpu = servers_cpu();
     cpu.start();
     const double started = now_seconds();
     for (auto s : kSubscribers) {
-      subs[std::string(s)] = box.start(std::string(s), {}, false);
+      subs[std::string(s)] = box.start(std::string(s), o.service_env(), false);
       cpu.watch(std::string(s), subs[std::string(s)]->process().pid());
     }
     std::map<std::string, double> first, done;
@@ -325,9 +339,9 @@ Report run_round(const Options& o) {
   double applied_rate = 0;
   if (o.run("e2e")) {
     Sandbox box;
-    auto publisher = box.start("special-offers");
+    auto publisher = box.start("special-offers", o.service_env());
     std::map<std::string, std::unique_ptr<Service>> subs;
-    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s));
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), o.service_env());
     CpuUsage cpu = servers_cpu();
     cpu.watch("special-offers", publisher->process().pid());
     for (auto& [name, svc] : subs) cpu.watch(name, svc->process().pid());
@@ -397,9 +411,9 @@ Report run_round(const Options& o) {
   // 4. The same system under an independent load generator: wrk with its default headers.
   if (o.run("wrk")) {
     Sandbox box;
-    auto publisher = box.start("special-offers");
+    auto publisher = box.start("special-offers", o.service_env());
     std::map<std::string, std::unique_ptr<Service>> subs;
-    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s));
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), o.service_env());
     std::fprintf(stderr, "wrk: POST /offers for %.0f s over %d connections\n", o.wrk_seconds,
                  o.clients);
     const double start = now_seconds();
@@ -429,13 +443,13 @@ Report run_round(const Options& o) {
   if (o.run("fixed"))
     std::fprintf(stderr, "fixed rate: %.0f events/s for %.0f s\n", o.rate, o.seconds);
   RawCeiling raw_fixed{0, 0, {}, 0, 0};
-  if (o.run("fixed")) raw_fixed = raw_path(fixed_n, o.rate, o.prefetch);
+  if (o.run("fixed")) raw_fixed = raw_path(fixed_n, o.rate, o.prefetch, o.queue_type());
   WriteToHandled system_fixed;
   if (o.run("fixed")) {
     Sandbox box;
-    auto publisher = box.start("special-offers");
+    auto publisher = box.start("special-offers", o.service_env());
     std::map<std::string, std::unique_ptr<Service>> subs;
-    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s));
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), o.service_env());
     const int threads = 4;
     std::vector<std::thread> clients;
     SendTimes sent;
@@ -486,7 +500,7 @@ Report run_round(const Options& o) {
   if (o.run("feed")) {
     std::fprintf(stderr, "feed catch-up: %ld events\n", o.feed);
     Sandbox box;
-    auto publisher = box.start("special-offers");
+    auto publisher = box.start("special-offers", o.service_env());
     std::atomic<long> next{0};
     std::vector<std::thread> clients;
     for (int c = 0; c < o.clients; ++c) {
@@ -551,6 +565,16 @@ Report run_round(const Options& o) {
     rep.ratio("system p99 / raw p99 at fixed rate",
               system_fixed.total.p99 / std::max(1.0, raw_fixed.latency.p99), 3.0, false);
 
+  // 6. The time a standby relay needs to take over after the holder's kill -9.
+  if (o.run("takeover")) {
+    std::fprintf(stderr, "relay takeover: %d kills, RELAY_LEASE=%s\n", o.takeovers,
+                 o.lease.c_str());
+    const auto t = relay_takeover(o.takeovers, o.lease, o.service_env());
+    const std::string section = "relay takeover (RELAY_LEASE=" + o.lease + ")";
+    rep.add(section, "kill -9 to first event published, p50", t.p50, "ms");
+    rep.add(section, "kill -9 to first event published, max", t.p999, "ms");
+  }
+
   return rep;
 }
 
@@ -558,8 +582,9 @@ static int usage() {
   std::fprintf(stderr,
                "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
                "[--rate R] [--seconds S] [--feed N] [--json FILE] "
-               "[--sections raw,drain,e2e,wrk,fixed,feed] [--rounds N] "
-               "[--idempotency-keys on|off] [--wrk-seconds S]\n");
+               "[--sections raw,drain,e2e,wrk,fixed,feed,takeover] [--rounds N] [--takeovers N] "
+               "[--lease DURATION] [--broker single|cluster] [--wrk-seconds S] "
+               "[--idempotency-keys on|off]\n");
   return 2;
 }
 
@@ -603,6 +628,12 @@ int main(int argc, char** argv) {
         o.sections = v;
       else if (k == "--rounds")
         o.rounds = static_cast<int>(count(1));
+      else if (k == "--takeovers")
+        o.takeovers = static_cast<int>(count(1));
+      else if (k == "--lease")
+        o.lease = v;
+      else if (k == "--broker" && (v == "single" || v == "cluster"))
+        o.broker = v;
       else if (k == "--wrk-seconds")
         o.wrk_seconds = positive();
       else if (k == "--idempotency-keys" && (v == "on" || v == "off"))
@@ -614,6 +645,12 @@ int main(int argc, char** argv) {
       return usage();
     }
   }
+  // Before the first Sandbox: the cluster becomes the broker of every one (see Cluster).
+  std::unique_ptr<Cluster> cluster;
+  if (o.broker == "cluster") {
+    std::fprintf(stderr, "starting a three-node RabbitMQ cluster\n");
+    cluster = std::make_unique<Cluster>(3);
+  }
   std::vector<Report> rounds;
   for (int r = 1; r <= o.rounds; ++r) {
     std::fprintf(stderr, "round %d of %d\n", r, o.rounds);
@@ -621,8 +658,9 @@ int main(int argc, char** argv) {
   }
   const Report rep = Report::median(rounds);
   const std::string m = machine();
-  std::printf("offers-bench on %s (median of %d rounds%s)\n%s", m.c_str(), o.rounds,
-              o.idempotency_keys ? ", every POST with an Idempotency-Key" : "",
+  std::printf("offers-bench on %s (median of %d rounds; %s%s)\n%s", m.c_str(), o.rounds,
+              cluster ? "quorum queues on a three-node cluster" : "classic queues on one node",
+              o.idempotency_keys ? "; every POST with an Idempotency-Key" : "",
               rep.table().c_str());
   if (!o.json_path.empty()) std::ofstream(o.json_path) << rep.json(m);
   return 0;

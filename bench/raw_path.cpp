@@ -7,9 +7,9 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "shared/amqp_connection.hpp"
-#include "shared/envelope.hpp"
-#include "shared/topology.hpp"
+#include "shared/amqp/amqp_connection.hpp"
+#include "shared/amqp/topology.hpp"
+#include "shared/common/envelope.hpp"
 
 namespace offers::bench {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "shared/settings.hpp"
+#include "shared/common/settings.hpp"
 
 namespace offers::bench {
 

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "shared/envelope.hpp"
+#include "shared/common/envelope.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto parsed = offers::parse_event({reinterpret_cast<const char*>(data), size});

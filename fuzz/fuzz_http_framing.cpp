@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "shared/http_framing.hpp"
+#include "shared/http/http_framing.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using State = offers::RequestFrame::State;

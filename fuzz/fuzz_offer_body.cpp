@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "publisher/offer_input.hpp"
-#include "shared/envelope.hpp"
+#include "shared/common/envelope.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto check = offers::check_offer_body({reinterpret_cast<const char*>(data), size});

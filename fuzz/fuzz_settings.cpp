@@ -1,7 +1,7 @@
 // The settings parsers: whatever a variable holds, the answer is a value or a ConfigError.
 #include <string>
 
-#include "shared/settings.hpp"
+#include "shared/common/settings.hpp"
 
 namespace {
 template <typename F>

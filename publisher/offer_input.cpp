@@ -1,7 +1,7 @@
 #include "publisher/offer_input.hpp"
 
-#include "shared/envelope.hpp"
-#include "shared/json.hpp"
+#include "shared/common/envelope.hpp"
+#include "shared/common/json.hpp"
 
 namespace offers {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "shared/numbers.hpp"
+#include "shared/common/numbers.hpp"
 
 namespace offers {
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "shared/redis_sync.hpp"
+#include "shared/redis/redis_sync.hpp"
 
 namespace offers {
 

@@ -1,8 +1,8 @@
 #include "publisher/offer_writes.hpp"
 
-#include "shared/envelope.hpp"
-#include "shared/json.hpp"
-#include "shared/log.hpp"
+#include "shared/common/envelope.hpp"
+#include "shared/common/json.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 namespace {

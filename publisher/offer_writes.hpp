@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "publisher/offer_store.hpp"
-#include "shared/redis_sync.hpp"
-#include "shared/resp.hpp"
+#include "shared/redis/redis_sync.hpp"
+#include "shared/redis/resp.hpp"
 
 namespace offers {
 

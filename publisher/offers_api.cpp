@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "publisher/offer_input.hpp"
-#include "shared/json.hpp"
-#include "shared/log.hpp"
+#include "shared/common/json.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 

@@ -4,7 +4,7 @@
 
 #include "publisher/offer_store.hpp"
 #include "publisher/outbox_writer.hpp"
-#include "shared/http_service.hpp"
+#include "shared/http/http_service.hpp"
 
 namespace offers {
 

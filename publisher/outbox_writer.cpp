@@ -3,8 +3,8 @@
 #include <iterator>
 #include <utility>
 
-#include "shared/fault_points.hpp"
-#include "shared/log.hpp"
+#include "shared/common/fault_points.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 

@@ -6,10 +6,10 @@
 #include <memory>
 
 #include "publisher/offer_store.hpp"
-#include "shared/envelope.hpp"
-#include "shared/fault_points.hpp"
-#include "shared/log.hpp"
-#include "shared/topology.hpp"
+#include "shared/amqp/topology.hpp"
+#include "shared/common/envelope.hpp"
+#include "shared/common/fault_points.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 namespace {

@@ -13,11 +13,11 @@
 
 #include "publisher/handover.hpp"
 #include "publisher/relay_lease.hpp"
-#include "shared/amqp_client.hpp"
-#include "shared/metrics.hpp"
-#include "shared/redis_async.hpp"
-#include "shared/settings.hpp"
-#include "shared/uv_handles.hpp"
+#include "shared/amqp/amqp_client.hpp"
+#include "shared/common/metrics.hpp"
+#include "shared/common/settings.hpp"
+#include "shared/common/uv_handles.hpp"
+#include "shared/redis/redis_async.hpp"
 
 namespace offers {
 

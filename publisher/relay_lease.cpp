@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "shared/log.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 namespace {

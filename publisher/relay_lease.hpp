@@ -7,9 +7,9 @@
 #include <functional>
 #include <string>
 
-#include "shared/metrics.hpp"
-#include "shared/redis_async.hpp"
-#include "shared/uv_handles.hpp"
+#include "shared/common/metrics.hpp"
+#include "shared/common/uv_handles.hpp"
+#include "shared/redis/redis_async.hpp"
 
 namespace offers {
 

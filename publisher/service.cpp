@@ -6,8 +6,9 @@
 #include "publisher/offer_store.hpp"
 #include "publisher/offers_api.hpp"
 #include "publisher/relay.hpp"
-#include "shared/log.hpp"
-#include "shared/service_runner.hpp"
+#include "shared/common/log.hpp"
+#include "shared/common/service_runner.hpp"
+#include "shared/http/api_documents.hpp"
 
 namespace offers {
 
@@ -25,6 +26,7 @@ int run_special_offers(const PublisherSettings& settings) {
       std::make_unique<OutboxWriter>(runner.loop(), settings.common.redis, handover, metrics);
   add_offer_routes(runner.http(), store, *writer, settings.events_page_limit,
                    settings.idempotency_ttl);
+  add_openapi_route(runner.http(), api::special_offers_openapi());
   runner.http().set_readiness([&] {
     const auto st = relay->status();
     Readiness r;

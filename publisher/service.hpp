@@ -1,6 +1,6 @@
 #pragma once
 
-#include "shared/settings.hpp"
+#include "shared/common/settings.hpp"
 
 namespace offers {
 

@@ -3,7 +3,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PACKAGES=(build-essential cmake pkg-config librabbitmq-dev libuv1-dev libhiredis-dev rapidjson-dev
-  libpistache-dev catch2 rabbitmq-server redis-server curl iproute2)
+  libpistache-dev catch2 rabbitmq-server redis-server curl iproute2 nodejs)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -38,6 +38,28 @@ ensure_packages() {
       as_root systemctl disable --now "$p" >/dev/null 2>&1 || true
     fi
   done
+}
+
+# The npm packages the API checks use (tests/package.json), installed from tests/package-lock.json
+# into tests/node_modules when that is missing or older than the lock file; nothing is fetched
+# when it is up to date. npm comes with Debian's nodejs on some systems and as its own package on
+# others (where installing the package `npm` over a nodejs that provides it would fail).
+ensure_node_modules() {
+  command -v node >/dev/null || die "node is missing (the package nodejs did not install it); the API checks need it"
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 18 ] || die "node $(node --version) is too old for the API checks: 18 or newer is needed"
+  if ! command -v npm >/dev/null; then
+    say "installing npm"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  local stamp="$ROOT/tests/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$ROOT/tests/package-lock.json" -nt "$stamp" ]; then
+    say "installing the npm packages of tests/package-lock.json into tests/node_modules"
+    (cd "$ROOT/tests" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) ||
+      die "npm ci in tests/ failed (it needs the npm registry once)"
+  fi
 }
 
 # build [ON|OFF] [TARGET...]: warnings as errors (without ON|OFF the build folder's setting

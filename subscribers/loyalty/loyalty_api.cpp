@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "shared/json.hpp"
-#include "shared/numbers.hpp"
+#include "shared/common/json.hpp"
+#include "shared/common/numbers.hpp"
 #include "subscribers/loyalty/loyalty_handler.hpp"
 #include "subscribers/loyalty/user_input.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "shared/event_handler.hpp"
+#include "shared/consumer/event_handler.hpp"
 
 namespace offers {
 

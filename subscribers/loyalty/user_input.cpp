@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 
 namespace offers {
 

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "shared/http_service.hpp"
-#include "shared/redis_sync.hpp"
+#include "shared/http/http_service.hpp"
+#include "shared/redis/redis_sync.hpp"
 
 namespace offers {
 

@@ -1,7 +1,7 @@
 #include "subscribers/notifications/notifications_handler.hpp"
 
-#include "shared/json.hpp"
-#include "shared/log.hpp"
+#include "shared/common/json.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 

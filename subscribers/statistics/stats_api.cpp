@@ -1,6 +1,6 @@
 #include "subscribers/statistics/stats_api.hpp"
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 #include "subscribers/statistics/statistics_handler.hpp"
 
 namespace offers {

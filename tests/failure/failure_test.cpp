@@ -4,7 +4,7 @@
 #include <csignal>
 #include <random>
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 #include "tests/failure/scenario.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/wait.hpp"

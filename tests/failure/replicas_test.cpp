@@ -5,7 +5,7 @@
 
 #include "publisher/offer_store.hpp"
 #include "publisher/relay_lease.hpp"
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 #include "tests/failure/scenario.hpp"
 #include "tests/support/wait.hpp"
 

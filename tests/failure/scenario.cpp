@@ -9,8 +9,8 @@
 #include <fstream>
 #include <random>
 
-#include "shared/envelope.hpp"
-#include "shared/json.hpp"
+#include "shared/common/envelope.hpp"
+#include "shared/common/json.hpp"
 #include "tests/support/wait.hpp"
 
 namespace offers::test {

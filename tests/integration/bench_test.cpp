@@ -34,6 +34,10 @@ TEST_CASE("the benchmark runs every section and writes each figure and ratio as 
                  "1",
                  "--feed",
                  "300",
+                 "--takeovers",
+                 "2",
+                 "--lease",
+                 "1s",
                  "--wrk-seconds",
                  "1",
                  "--idempotency-keys",
@@ -57,11 +61,15 @@ TEST_CASE("the benchmark runs every section and writes each figure and ratio as 
         std::string(f["unit"].GetString()) == "events/s") {
       CHECK(f["value"].GetDouble() > 0);
     }
+    if (std::string(f["section"].GetString()).rfind("relay takeover", 0) == 0) {
+      CHECK(f["value"].GetDouble() > 0);  // a standby waits for the lease to run out
+    }
   }
-  for (const char* s : {"raw ceiling (rabbitmq-c, no Redis)", "subscriber drain",
-                        "end to end (HTTP -> outbox -> broker -> 3 subscribers)",
-                        "feed catch-up (GET /events -> apply-once script)",
-                        "end to end under wrk (default headers, same connections)"}) {
+  for (const char* s :
+       {"raw ceiling (rabbitmq-c, no Redis)", "subscriber drain",
+        "end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+        "feed catch-up (GET /events -> apply-once script)", "relay takeover (RELAY_LEASE=1s)",
+        "end to end under wrk (default headers, same connections)"}) {
     CHECK(sections.count(s) == 1);
   }
   std::set<std::string> ratios;
@@ -78,7 +86,7 @@ TEST_CASE("the benchmark runs every section and writes each figure and ratio as 
 TEST_CASE("the benchmark refuses bad arguments with its usage", "[bench]") {
   Sandbox box;
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"--rounds", "many"}, {"--backlog"}, {"--colour", "blue"}}) {
+           {"--rounds", "many"}, {"--backlog"}, {"--colour", "blue"}, {"--broker", "mars"}}) {
     Process bench(bin_path("offers-bench"), {}, box.log_path("bench-args"), args);
     CHECK(bench.wait_exit(10s) == 2);
     CHECK_THAT(bench.log(), Catch::Contains("usage: offers-bench"));

@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "shared/envelope.hpp"
+#include "shared/common/envelope.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"

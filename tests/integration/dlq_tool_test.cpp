@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 
-#include "shared/envelope.hpp"
+#include "shared/common/envelope.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/wait.hpp"
 

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <thread>
 
-#include "shared/envelope.hpp"
-#include "shared/json.hpp"
+#include "shared/common/envelope.hpp"
+#include "shared/common/json.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"

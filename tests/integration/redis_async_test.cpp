@@ -1,4 +1,4 @@
-#include "shared/redis_async.hpp"
+#include "shared/redis/redis_async.hpp"
 
 #include <uv.h>
 

@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"

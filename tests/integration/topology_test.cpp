@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/json_doc.hpp"
 #include "tests/support/wait.hpp"

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/http_client.hpp"
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "shared/amqp_connection.hpp"
-#include "shared/redis_sync.hpp"
+#include "shared/amqp/amqp_connection.hpp"
+#include "shared/redis/redis_sync.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
 

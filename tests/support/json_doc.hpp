@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "shared/json.hpp"
+#include "shared/common/json.hpp"
 
 namespace offers::test {
 

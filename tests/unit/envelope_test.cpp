@@ -1,4 +1,4 @@
-#include "shared/envelope.hpp"
+#include "shared/common/envelope.hpp"
 
 #include <catch2/catch.hpp>
 

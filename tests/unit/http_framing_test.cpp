@@ -1,4 +1,4 @@
-#include "shared/http_framing.hpp"
+#include "shared/http/http_framing.hpp"
 
 #include <catch2/catch.hpp>
 #include <string>

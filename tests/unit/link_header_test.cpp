@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include "shared/http_client.hpp"
+#include "shared/http/http_client.hpp"
 
 using namespace offers;
 

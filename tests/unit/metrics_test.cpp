@@ -1,4 +1,4 @@
-#include "shared/metrics.hpp"
+#include "shared/common/metrics.hpp"
 
 #include <catch2/catch.hpp>
 

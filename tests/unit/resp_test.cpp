@@ -1,4 +1,4 @@
-#include "shared/resp.hpp"
+#include "shared/redis/resp.hpp"
 
 #include <hiredis/hiredis.h>
 

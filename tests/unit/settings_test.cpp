@@ -1,4 +1,4 @@
-#include "shared/settings.hpp"
+#include "shared/common/settings.hpp"
 
 #include <catch2/catch.hpp>
 #include <map>

@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "shared/amqp_connection.hpp"
-#include "shared/feed_catch_up.hpp"
-#include "shared/log.hpp"
-#include "shared/topology.hpp"
+#include "shared/amqp/amqp_connection.hpp"
+#include "shared/amqp/topology.hpp"
+#include "shared/common/log.hpp"
+#include "shared/consumer/feed_catch_up.hpp"
 #include "subscribers/loyalty/loyalty_handler.hpp"
 #include "subscribers/notifications/notifications_handler.hpp"
 #include "subscribers/statistics/statistics_handler.hpp"

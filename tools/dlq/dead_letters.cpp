@@ -5,8 +5,8 @@
 
 #include <chrono>
 
-#include "shared/log.hpp"
-#include "shared/topology.hpp"
+#include "shared/amqp/topology.hpp"
+#include "shared/common/log.hpp"
 
 namespace offers {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "shared/amqp_connection.hpp"
-#include "shared/settings.hpp"
+#include "shared/amqp/amqp_connection.hpp"
+#include "shared/common/settings.hpp"
 
 namespace offers {
 

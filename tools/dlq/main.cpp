@@ -2,7 +2,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "shared/topology.hpp"
+#include "shared/amqp/topology.hpp"
 #include "tools/dlq/dead_letters.hpp"
 
 namespace {
