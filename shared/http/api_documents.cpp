@@ -6,7 +6,7 @@ void add_openapi_route(HttpService& http, std::string_view document) {
   http.route(Pistache::Http::Method::Get, "/openapi.yaml", [document](HttpCall& c) {
     c.response.headers().add<Pistache::Http::Header::ContentType>(Pistache::Http::Mime::MediaType(
         "application/yaml", Pistache::Http::Mime::MediaType::DoParse));
-    c.response.send(Pistache::Http::Code::Ok, std::string(document));
+    send_reply(c.response, Pistache::Http::Code::Ok, std::string(document));
   });
 }
 

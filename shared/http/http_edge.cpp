@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <random>
 #include <system_error>
 #include <thread>
 
@@ -42,6 +44,8 @@ struct EdgeConnection {
   bool in_flight = false;  // a request was dispatched and its reply is not written yet
   bool closing = false;    // no more requests: a reply with `Connection: close` is on its way
   bool shut = false;       // that reply was written and our side is shut down
+  // When the sweep first saw a reply sent without send_reply (Pistache marks the peer idle).
+  Clock::time_point sent_unreported{};
 };
 
 namespace {
@@ -66,6 +70,14 @@ int make_fd(int fd, const char* what) {
 void OwnedFd::reset(int fd) {
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
+}
+
+std::string new_request_id() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
 }
 
 void send_reply(ResponseWriter& writer, Code code, const std::string& body) {
@@ -162,7 +174,7 @@ void EdgeTransport::process(const std::shared_ptr<Peer>& peer, EdgeConnection& c
   while (!c.in_flight && !c.closing && !c.pending.empty()) {
     const auto frame = frame_request(c.pending, settings_.limits);
     if (frame.state == RequestFrame::State::Reject)
-      return reject(peer, c, frame.status, frame.error);
+      return reject(peer, c, frame.status, frame.error, frame.request_id);
     if (frame.state == RequestFrame::State::NeedMore) return;
     dispatch(peer, c, frame);
   }
@@ -185,7 +197,7 @@ void EdgeTransport::dispatch(const std::shared_ptr<Peer>& peer, EdgeConnection& 
     parsed = false;  // a header value Pistache's typed headers refuse
   }
   c.pending.erase(0, frame.total());
-  if (!parsed) return reject(peer, c, 400, "malformed request");
+  if (!parsed) return reject(peer, c, 400, "malformed request", frame.request_id);
 
   Pistache::Http::Request request = parser->request;
   parser->reset();
@@ -198,6 +210,8 @@ void EdgeTransport::dispatch(const std::shared_ptr<Peer>& peer, EdgeConnection& 
     writer.headers().add<Pistache::Http::Header::Connection>(ConnectionControl::KeepAlive);
   }
   c.in_flight = true;
+  c.sent_unreported = {};
+  peer->setIdle(false);
   if (c.closing) c.closing_since = Clock::now();
   if (!c.pending.empty()) c.request_started = Clock::now();
   try {
@@ -210,12 +224,14 @@ void EdgeTransport::dispatch(const std::shared_ptr<Peer>& peer, EdgeConnection& 
 }
 
 void EdgeTransport::reject(const std::shared_ptr<Peer>& peer, EdgeConnection& c, int status,
-                           const std::string& error) {
+                           const std::string& error, const std::string& request_id) {
   c.closing = true;
   c.in_flight = true;
   c.closing_since = Clock::now();
   c.pending.clear();
   ResponseWriter writer(Pistache::Http::Version::Http11, this, handler_.get(), peer);
+  writer.headers().add(
+      std::make_shared<RequestIdHeader>(request_id.empty() ? new_request_id() : request_id));
   writer.headers().add<Pistache::Http::Header::Connection>(ConnectionControl::Close);
   writer.headers().add<Pistache::Http::Header::ContentType>(MIME(Application, Json));
   send_reply(writer, static_cast<Code>(status), error_body(error));
@@ -263,7 +279,7 @@ void EdgeTransport::finish_reply(const std::shared_ptr<Peer>& peer, bool close) 
 
 void EdgeTransport::sweep() {
   const auto now = Clock::now();
-  std::vector<std::shared_ptr<Peer>> drop, late;
+  std::vector<std::shared_ptr<Peer>> drop, late, unreported;
   for (const auto& [fd, peer] : peers) {
     const auto c = connection_of(peer);
     if (!c) continue;
@@ -271,6 +287,15 @@ void EdgeTransport::sweep() {
       if (now - c->closing_since > kLinger) drop.push_back(peer);
     } else if (c->in_flight) {
       if (c->closing && now - c->closing_since > kStuckReply) drop.push_back(peer);
+      // A reply sent past send_reply never reports back: a tick after Pistache marked the peer
+      // idle (its write is queued by then), the connection takes requests again.
+      if (!c->closing && peer->isIdle()) {
+        if (c->sent_unreported == Clock::time_point{}) {
+          c->sent_unreported = now;
+        } else {
+          unreported.push_back(peer);
+        }
+      }
     } else if (c->closing) {
       drop.push_back(peer);
     } else if (!c->pending.empty()) {
@@ -279,8 +304,9 @@ void EdgeTransport::sweep() {
       drop.push_back(peer);
     }
   }
+  for (const auto& peer : unreported) finish_reply(peer, false);
   for (const auto& peer : late)
-    reject(peer, *connection_of(peer), 408, "request not received in time");
+    reject(peer, *connection_of(peer), 408, "request not received in time", "");
   for (const auto& peer : drop) removePeer(peer);
 }
 

@@ -21,6 +21,21 @@ struct HttpEdgeSettings {
   HttpLimits limits;
 };
 
+// Pistache 0.0.5 drops raw response headers, so X-Request-Id is a typed header.
+class RequestIdHeader : public Pistache::Http::Header::Header {
+ public:
+  NAME("X-Request-Id")
+  RequestIdHeader() = default;
+  explicit RequestIdHeader(std::string value) : value_(std::move(value)) {}
+  void parse(const std::string& data) override { value_ = data; }
+  void write(std::ostream& os) const override { os << value_; }
+
+ private:
+  std::string value_;
+};
+
+std::string new_request_id();
+
 // Sends a reply; when it says `Connection: close` the connection is closed once it is written.
 // Every reply goes through here. Throws like ResponseWriter::send when the client is gone.
 void send_reply(Pistache::Http::ResponseWriter& writer, Pistache::Http::Code code,
@@ -85,7 +100,7 @@ class EdgeTransport : public Pistache::Tcp::Transport {
   void dispatch(const std::shared_ptr<Pistache::Tcp::Peer>& peer, EdgeConnection& c,
                 const RequestFrame& frame);
   void reject(const std::shared_ptr<Pistache::Tcp::Peer>& peer, EdgeConnection& c, int status,
-              const std::string& error);
+              const std::string& error, const std::string& request_id);
   void sweep();
   void drain_mailbox();
   bool owns(const std::shared_ptr<Pistache::Tcp::Peer>& peer) const;

@@ -23,8 +23,9 @@ struct RequestFrame {
   size_t body_bytes = 0;  // from Content-Length
   bool keep_alive = true;
   bool http10 = false;
-  int status = 0;     // when Reject: 400, 411, 413, 431 or 505
-  std::string error;  // when Reject: what is wrong, for {"error": ...}
+  int status = 0;          // when Reject: 400, 411, 413, 431 or 505
+  std::string error;       // when Reject: what is wrong, for {"error": ...}
+  std::string request_id;  // the X-Request-Id header, when seen (at most 200 characters)
 
   size_t total() const { return head_bytes + body_bytes; }
 };

@@ -14,31 +14,6 @@ using Pistache::Http::Code;
 
 namespace {
 
-// Pistache 0.0.5 drops raw response headers, so X-Request-Id is a typed header.
-class RequestIdHeader : public Pistache::Http::Header::Header {
- public:
-  NAME("X-Request-Id")
-  RequestIdHeader() = default;
-  explicit RequestIdHeader(std::string value) : value_(std::move(value)) {}
-  void parse(const std::string& data) override { value_ = data; }
-  void write(std::ostream& os) const override { os << value_; }
-
- private:
-  std::string value_;
-};
-
-}  // namespace
-
-std::string new_request_id() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
-namespace {
-
 void send_json(Pistache::Http::ResponseWriter& w, Code code, const std::string& body) {
   w.headers().add<Pistache::Http::Header::ContentType>(MIME(Application, Json));
   send_reply(w, code, body);

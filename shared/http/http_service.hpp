@@ -90,6 +90,4 @@ class HttpService {
   bool running_ = false;
 };
 
-std::string new_request_id();
-
 }  // namespace offers

@@ -50,6 +50,11 @@ TEST_CASE("HTTP/1.1 connections are kept - Connection: close is honoured and fol
     REQUIRE(r.status == 200);
     CHECK_FALSE(says_close(r));
   }
+  // A large reply (the OpenAPI document) and the next request after it on the same connection.
+  REQUIRE(conn.send("GET /openapi.yaml HTTP/1.1\r\nHost: t\r\n\r\n"));
+  CHECK(conn.response().status == 200);
+  REQUIRE(conn.send(kGet));
+  CHECK(conn.response().status == 200);
   REQUIRE(
       conn.send("POST /offers HTTP/1.1\r\nHost: t\r\nContent-Length: 22\r\n\r\n"
                 R"({"description":"tea"})"
@@ -134,6 +139,7 @@ TEST_CASE("malformed and oversized requests get a JSON 4xx and the connection is
     const auto r = conn.response();
     CHECK(r.status == status);
     CHECK(says_close(r));
+    CHECK_FALSE(r.header("X-Request-Id").empty());
     check_error_body(r);
     CHECK(conn.closed_by_server());
   }
