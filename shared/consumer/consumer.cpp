@@ -51,10 +51,7 @@ Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::str
       stop_timer_(loop),
       received_(
           metrics.counter("deliveries_received_total", "Deliveries received from the broker")),
-      applied_(deliveries(metrics, "applied")),
-      duplicate_(deliveries(metrics, "duplicate")),
-      stale_(deliveries(metrics, "stale")),
-      ignored_(deliveries(metrics, "ignored")),
+      outcomes_(metrics, "deliveries_total", "Deliveries by how they were settled"),
       retried_(deliveries(metrics, "retried")),
       dead_lettered_(deliveries(metrics, "dead_lettered")),
       malformed_(deliveries(metrics, "malformed")),
@@ -279,15 +276,7 @@ void Consumer::on_applied(const Message& m, const redisReply& r) {
   const std::string_view result = r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS
                                       ? std::string_view(r.str, r.len)
                                       : std::string_view("error: not a string");
-  if (result == "applied") {
-    applied_.inc();
-  } else if (result == "duplicate") {
-    duplicate_.inc();
-  } else if (result == "stale") {
-    stale_.inc();
-  } else if (result == "ignored") {
-    ignored_.inc();
-  } else {
+  if (!outcomes_.count(result)) {
     constexpr std::string_view prefix = "error: ";
     const std::string_view what =
         result.substr(0, prefix.size()) == prefix ? result.substr(prefix.size()) : result;

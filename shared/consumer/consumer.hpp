@@ -15,6 +15,7 @@
 #include "shared/common/metrics.hpp"
 #include "shared/common/settings.hpp"
 #include "shared/common/uv_handles.hpp"
+#include "shared/consumer/apply_outcomes.hpp"
 #include "shared/consumer/event_handler.hpp"
 #include "shared/redis/redis_async.hpp"
 #include "shared/redis/redis_sync.hpp"
@@ -130,10 +131,7 @@ class Consumer : private AmqpClient::Handler {
   std::atomic<bool> redis_up_{false};
 
   Counter& received_;
-  Counter& applied_;
-  Counter& duplicate_;
-  Counter& stale_;
-  Counter& ignored_;
+  ApplyOutcomes outcomes_;
   Counter& retried_;
   Counter& dead_lettered_;
   Counter& malformed_;

@@ -37,11 +37,6 @@ redis.call('HSET', KEYS[1], 'state', 'running', 'position', '0')
 return {'running', '0'}
 )lua"};
 
-Counter& events(Metrics& m, const char* result) {
-  return m.counter("catch_up_events_total", "Events read from the feed, by what their effect did",
-                   std::string("result=\"") + result + "\"");
-}
-
 std::string text(const redisReply* r) {
   return r != nullptr && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS)
              ? std::string(r->str, r->len)
@@ -64,10 +59,8 @@ FeedCatchUp::FeedCatchUp(const SubscriberSettings& settings, std::string subscri
       redis_(settings.common.redis, std::chrono::seconds(5)),
       position_gauge_(
           metrics.gauge("catch_up_position", "Last sequence number applied from the event feed")),
-      applied_(events(metrics, "applied")),
-      duplicate_(events(metrics, "duplicate")),
-      stale_(events(metrics, "stale")),
-      ignored_(events(metrics, "ignored")) {}
+      outcomes_(metrics, "catch_up_events_total",
+                "Events read from the feed, by what their effect did") {}
 
 bool FeedCatchUp::wait_backoff(std::chrono::milliseconds& delay) {
   const auto until = std::chrono::steady_clock::now() + delay;
@@ -161,15 +154,7 @@ void FeedCatchUp::apply(const std::vector<Event>& events, const std::string& pag
     }
     for (size_t i = 0; i < reply->elements; ++i) {
       const std::string result = text(reply->element[i]);
-      if (result == "applied") {
-        applied_.inc();
-      } else if (result == "duplicate") {
-        duplicate_.inc();
-      } else if (result == "stale") {
-        stale_.inc();
-      } else if (result == "ignored") {
-        ignored_.inc();
-      } else {
+      if (!outcomes_.count(result)) {
         throw CatchUpError("event " + message_id_for(events[first + i].sequence_number) +
                            " of page " + page + " failed: " + result);
       }
@@ -237,7 +222,7 @@ bool FeedCatchUp::run(int64_t from, const std::function<void()>& on_page) {
     const auto next = link_target(reply.header("link"), "next");
     if (!next) {
       log_info("caught up from the event feed", {{"position", std::to_string(position_.load())},
-                                                 {"applied", std::to_string(applied_.value())}});
+                                                 {"applied", std::to_string(outcomes_.applied())}});
       return true;
     }
     if (events.empty()) throw CatchUpError("page " + target + " is empty but links to " + *next);

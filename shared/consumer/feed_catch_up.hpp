@@ -10,6 +10,7 @@
 
 #include "shared/common/metrics.hpp"
 #include "shared/common/settings.hpp"
+#include "shared/consumer/apply_outcomes.hpp"
 #include "shared/consumer/event_handler.hpp"
 #include "shared/redis/redis_sync.hpp"
 
@@ -54,7 +55,7 @@ class FeedCatchUp {
   long long clear_store();
 
   int64_t position() const { return position_.load(); }
-  uint64_t applied() const { return applied_.value(); }
+  uint64_t applied() const { return outcomes_.applied(); }
   uint64_t seen() const { return seen_.load(); }
 
  private:
@@ -76,10 +77,7 @@ class FeedCatchUp {
   std::atomic<uint64_t> seen_{0};
 
   Gauge& position_gauge_;
-  Counter& applied_;
-  Counter& duplicate_;
-  Counter& stale_;
-  Counter& ignored_;
+  ApplyOutcomes outcomes_;
 };
 
 }  // namespace offers

@@ -90,26 +90,12 @@ std::map<std::string, int> feed_counts(Service& offers) {
   }
 }
 
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run catchup_script(Sandbox& box, Service& offers, const std::string& args,
-                   const std::string& input = "") {
-  const std::string cmd = "printf %s " + shell_quote(input) +
-                          " | AMQP_URL=" + shell_quote(box.amqp_url()) +
-                          " REDIS_URL=" + shell_quote(box.redis_url()) +
-                          " FEED_URL=http://127.0.0.1:" + std::to_string(offers.port()) + " " +
-                          shell_quote(source_path("scripts/catchup")) + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+CommandResult catchup_script(Sandbox& box, Service& offers, const std::string& args,
+                             const std::string& input = "") {
+  return run_command("printf %s " + shell_quote(input) + " | AMQP_URL=" +
+                     shell_quote(box.amqp_url()) + " REDIS_URL=" + shell_quote(box.redis_url()) +
+                     " FEED_URL=http://127.0.0.1:" + std::to_string(offers.port()) + " " +
+                     shell_quote(source_path("scripts/catchup")) + " " + args);
 }
 
 // Deletes a subscriber's data, as a lost or wiped database would.

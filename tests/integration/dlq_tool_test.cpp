@@ -11,22 +11,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-};
-
-Run dlq(Sandbox& box, const std::string& args) {
-  const std::string cmd = "AMQP_URL=" + shell_quote(box.amqp_url()) + " " +
-                          shell_quote(bin_path("offers-dlq")) + " " + args + " 2>&1";
-  Run r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+CommandResult dlq(Sandbox& box, const std::string& args) {
+  return run_command("AMQP_URL=" + shell_quote(box.amqp_url()) + " " +
+                     shell_quote(bin_path("offers-dlq")) + " " + args);
 }
 
 }  // namespace

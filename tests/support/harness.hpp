@@ -32,6 +32,12 @@ int rabbitmqctl(const std::string& args);
 std::string source_path(const std::string& relative);
 // One word for /bin/sh, whatever the text holds (spaces, quotes): paths of a checkout anywhere.
 std::string shell_quote(const std::string& s);
+// A shell command's exit code and everything it printed (stderr too).
+struct CommandResult {
+  int code;
+  std::string out;
+};
+CommandResult run_command(const std::string& command);
 int free_tcp_port();
 
 // A service process under test, with its HTTP port.
