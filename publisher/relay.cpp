@@ -82,7 +82,12 @@ void Relay::on_lease(bool active) {
   ++generation_;  // replies to fetches of the last term are dropped
   inflight_.clear();
   fetching_ = false;
-  cursor_ = -1;  // read again at the start of a term
+  // A term that follows this relay's own last one with the next token had no other holder in
+  // between (every holder takes a token of its own), so what the broker confirmed then is still
+  // the truth and need not be sent again (a lease lost to a Redis outage, for one). Otherwise the
+  // cursor is read again from Redis.
+  if (active && lease_.token() != lease_.previous_token() + 1) cursor_ = -1;
+  if (cursor_ >= 0) next_ = cursor_ + 1;  // what was unconfirmed is sent again
   written_cursor_ = -1;
   cursor_timer_.stop();
   active_flag_ = active;

@@ -1,6 +1,7 @@
 #include "publisher/relay_lease.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "shared/common/log.hpp"
 
@@ -135,6 +136,7 @@ void RelayLease::on_reply(redisReply* r, std::chrono::steady_clock::time_point s
                       [this] { end_term("the lease was not renewed in time"); });
   if (outcome == 2) {
     value_ = value;
+    token_ = std::atoll(value_.c_str());
     active_.set(1);
     takeovers_.inc();
     log_info("relay holds the lease", {{"lease", value_}});
@@ -147,6 +149,8 @@ void RelayLease::end_term(const std::string& why) {
   if (value_.empty()) return;
   log_warn("relay stands by", {{"lease", value_}, {"reason", why}});
   value_.clear();
+  previous_token_ = token_;
+  token_ = 0;
   active_.set(0);
   expiry_timer_.stop();
   on_change_(false);

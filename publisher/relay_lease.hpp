@@ -48,6 +48,9 @@ class RelayLease {
   bool valid() const;
   // The key's value for fenced writes; empty outside a term.
   const std::string& value() const { return value_; }
+  // The fencing token of the current term (0 outside one) and of the term before it.
+  int64_t token() const { return token_; }
+  int64_t previous_token() const { return previous_token_; }
   // A fenced write was refused: someone else holds the lease.
   void lost(const std::string& why);
 
@@ -67,6 +70,8 @@ class RelayLease {
   bool in_flight_ = false;
   bool stopped_ = true;
   std::string value_;
+  int64_t token_ = 0;
+  int64_t previous_token_ = 0;
   std::chrono::steady_clock::time_point valid_until_{};
   Gauge& active_;
   Counter& takeovers_;
