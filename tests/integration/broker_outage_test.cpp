@@ -25,6 +25,10 @@ TEST_CASE(
   auto svc = box.start("special-offers");
   REQUIRE(svc->request("POST", "/offers", R"({"description":"before"})").status == 201);
   REQUIRE(box.drain("loyalty", 1, 10s).size() == 1);
+  // A queue delivers before the broker's confirm reaches the relay; an event still unconfirmed
+  // when the broker stops is rightly sent again, so the outage starts once nothing is in flight.
+  REQUIRE(wait_until(
+      [&] { return svc->get("/readyz").body.find("\"outboxLag\":0") != std::string::npos; }, 10s));
 
   {
     AppRestarter restart;
