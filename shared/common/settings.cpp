@@ -111,19 +111,28 @@ std::chrono::milliseconds parse_duration(const std::string& variable, const std:
   throw ConfigError(variable, "'" + text + "' has an unknown unit (use ms, s, m or h)");
 }
 
-std::vector<std::chrono::milliseconds> parse_duration_list(const std::string& variable,
-                                                           const std::string& text) {
-  std::vector<std::chrono::milliseconds> out;
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
   size_t start = 0;
-  while (start <= text.size()) {
-    const auto comma = text.find(',', start);
+  while (true) {
+    const size_t comma = text.find(',', start);
     const std::string item =
         text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    out.push_back(parse_duration(variable, item));
+    const auto first = item.find_first_not_of(" \t");
+    const auto last = item.find_last_not_of(" \t");
+    out.push_back(first == std::string::npos ? "" : item.substr(first, last - first + 1));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (out.empty() || out.size() > 20) throw ConfigError(variable, "needs 1 to 20 delays");
+  return out;
+}
+
+std::vector<std::chrono::milliseconds> parse_duration_list(const std::string& variable,
+                                                           const std::string& text) {
+  const auto items = split_list(text);
+  if (items.size() > 20) throw ConfigError(variable, "needs 1 to 20 delays");
+  std::vector<std::chrono::milliseconds> out;
+  for (const auto& item : items) out.push_back(parse_duration(variable, item));
   return out;
 }
 
@@ -141,21 +150,13 @@ AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url)
 }
 
 std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls) {
+  const auto items = split_list(urls);
+  if (items.size() > 16) throw ConfigError(variable, "lists more than 16 brokers");
   std::vector<AmqpEndpoint> out;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = urls.find(',', start);
-    std::string one =
-        urls.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    const auto first = one.find_first_not_of(" \t");
-    const auto last = one.find_last_not_of(" \t");
-    one = first == std::string::npos ? "" : one.substr(first, last - first + 1);
+  for (const auto& one : items) {
     if (one.empty()) throw ConfigError(variable, "has an empty entry in its list of brokers");
     out.push_back(parse_amqp_url(variable, one));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
   }
-  if (out.size() > 16) throw ConfigError(variable, "lists more than 16 brokers");
   return out;
 }
 

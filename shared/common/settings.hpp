@@ -97,6 +97,8 @@ struct SubscriberSettings {
 using EnvReader = std::function<std::optional<std::string>(const std::string&)>;
 EnvReader process_env();
 
+// The comma-separated items of a list variable, each trimmed of blanks (empty ones kept).
+std::vector<std::string> split_list(const std::string& text);
 AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url);
 // One or more amqp:// URLs separated by commas.
 std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls);
