@@ -1,6 +1,7 @@
 #include "tests/support/cluster.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstdlib>
 
 #include "tests/failure/scenario.hpp"
 #include "tests/support/wait.hpp"
@@ -12,6 +13,8 @@ using namespace std::chrono_literals;
 namespace {
 
 int writes() { return Scenario::default_writes(); }
+
+// The scenarios share one cluster (see Cluster::shared): each starts from three running nodes.
 
 // Every service lists the three nodes and runs quorum queues on them.
 Scenario::Options on_cluster(const Cluster& cluster) {
@@ -26,7 +29,7 @@ Scenario::Options on_cluster(const Cluster& cluster) {
 }  // namespace
 
 TEST_CASE("kill -9 the broker node the relay publishes to, under load", "[failure][cluster]") {
-  Cluster cluster;
+  Cluster& cluster = Cluster::shared();
   Scenario s("cluster: relay's node kill -9", on_cluster(cluster));
   int node = -1;
   REQUIRE(wait_until(
@@ -51,7 +54,7 @@ TEST_CASE("kill -9 the broker node the relay publishes to, under load", "[failur
 
 TEST_CASE("kill -9 the broker node that leads the subscribers' queues, under load",
           "[failure][cluster]") {
-  Cluster cluster;
+  Cluster& cluster = Cluster::shared();
   Scenario s("cluster: queue leader kill -9", on_cluster(cluster));
   const int leader = cluster.leader_of(s.box().vhost(), "loyalty");
   REQUIRE(leader >= 0);
@@ -73,7 +76,7 @@ TEST_CASE("kill -9 the broker node that leads the subscribers' queues, under loa
 
 TEST_CASE("retries expiring back into their queue while a broker node is killed",
           "[failure][cluster]") {
-  Cluster cluster;
+  Cluster& cluster = Cluster::shared();
   auto o = on_cluster(cluster);
   // Every tenth write fails in notifications: its retries expire from notifications.retry back
   // into notifications and finally go to notifications.dlq, through the kill of a node holding
@@ -102,8 +105,56 @@ TEST_CASE("retries expiring back into their queue while a broker node is killed"
   }
 }
 
+TEST_CASE("a broker node cut off from its peers and its clients, then healed, under load",
+          "[failure][cluster]") {
+  if (!Cluster::can_partition()) {
+    const char* ci = std::getenv("CI");
+    if (ci != nullptr && std::string(ci) == "true") {
+      FAIL("iptables cannot set rules here (it needs root and the package iptables)");
+    }
+    WARN("partition not tested: iptables cannot set rules here (needs root and iptables)");
+    return;
+  }
+  Cluster& cluster = Cluster::shared();
+  auto o = on_cluster(cluster);
+  // A slower stream, so that writes keep coming while the cut is noticed (a tick of 10 s on the
+  // broker side, missed heartbeats on the clients' side) and the clients move.
+  o.writes_per_second = 10;
+  for (auto& entry : o.env) entry.second["AMQP_HEARTBEAT"] = "5";
+  Scenario s("cluster: partition", o);
+  const auto vhost = s.box().vhost();
+  int node = -1;
+  REQUIRE(wait_until(
+      [&] { return (node = cluster.node_of_connection(vhost, "special-offers")) >= 0; }, 10s));
+  const auto victim = static_cast<size_t>(node);
+  const size_t peer = (victim + 1) % cluster.nodes().size();
+  s.start_writes();
+  s.wait_writes(writes() / 4);
+  s.fault_begins();
+  {
+    Cluster::Partition cut(cluster, victim);
+    // The cut is real before anything is judged: the cut-off node, in the minority, pauses
+    // itself (pause_minority) and the majority counts it as down.
+    REQUIRE(wait_until([&] { return !cluster.running(victim); }, 60s, 500ms));
+    REQUIRE(wait_until([&] { return !cluster.sees_running(peer, victim); }, 30s, 500ms));
+    // The relay moves to the majority and writes keep being accepted.
+    REQUIRE(wait_until(
+        [&] {
+          const int now = cluster.node_of_connection(vhost, "special-offers");
+          return now >= 0 && now != node;
+        },
+        60s, 500ms));
+    s.wait_writes(3 * writes() / 4);
+  }
+  // Healed: the node finds the majority again, resumes and rejoins.
+  REQUIRE(wait_until([&] { return cluster.running(victim) && cluster.sees_running(peer, victim); },
+                     120s, 1s));
+  s.fault_ends();
+  s.settle_and_check();
+}
+
 TEST_CASE("the whole cluster stopped and started again with quorum queues", "[failure][cluster]") {
-  Cluster cluster;
+  Cluster& cluster = Cluster::shared();
   Scenario s("cluster: whole restart", on_cluster(cluster));
   s.start_writes();
   s.wait_writes(writes() / 3);
