@@ -2,6 +2,7 @@
 # A RabbitMQ cluster on this machine for the ha tests: nodes on free ports, each in its own folder.
 #   cluster.sh start DIR N [DEFINITIONS]   DIR/ports gets a line per node: NODE AMQP MGMT DIST
 #   cluster.sh kill DIR I | restart DIR I | stop-node DIR I
+#   cluster.sh alive DIR I                 succeeds when node I's Erlang VM is up
 #   cluster.sh running DIR I               succeeds when node I runs its applications (not paused)
 #   cluster.sh partition DIR I | heal DIR  cut node I off from its peers and its clients, and back
 #   cluster.sh can-partition               succeeds when this user may set packet filter rules
@@ -77,6 +78,10 @@ case "$1" in
   kill) kill_rabbit "$dir/node${3:?node}" ;;
   restart) restart_rabbit "$dir/node${3:?node}" ;;
   stop-node) stop_rabbit "$dir/node${3:?node}" ;;
+  alive)
+    pid=$(cat "$dir/node${3:?node}/rabbit.pid" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    ;;
   running)
     node_dir="$dir/node${3:?node}"
     [ "$(rabbit_run "$node_dir" timeout 20 rabbitmqctl -q -n "$(rabbit_node "$node_dir")" \
@@ -89,5 +94,5 @@ case "$1" in
     heal "$dir"
     stop_cluster "$dir"
     ;;
-  *) die "usage: cluster.sh start|kill|restart|stop-node|running|partition|heal|can-partition|stop DIR ..." ;;
+  *) die "usage: cluster.sh start|kill|restart|stop-node|alive|running|partition|heal|can-partition|stop DIR ..." ;;
 esac
