@@ -20,6 +20,12 @@ source "$(dirname "$0")/common.sh"
 # The tick that notices a silent peer (RabbitMQ's default is 60 s): 10 s keeps a partition test short.
 NET_TICKTIME=10
 
+# How long a quorum queue's at-least-once dead-letter worker waits before it sends a message
+# again that its target did not confirm or refused (RabbitMQ's default is 3 minutes). With 3.10,
+# a worker that starts on a new leader while its target queue's leader died with the same node
+# has its first sends refused, retried only on this timer (see the README).
+DLX_CONFIRM_TIMEOUT_MS=5000
+
 chain_of() { echo "OFFERS-$(basename "$1")"; }
 address_of() { echo "127.0.0.$(($1 + 1))"; }
 field() { cut -d' ' -f"$2" "$1/node"; }  # field NODE_DIR N: 1 name, 2 AMQP, 3 management, 4 dist
@@ -69,7 +75,8 @@ case "$1" in
       amqp+=" $(free_port)" mgmt+=" $(free_port)" dist+=" $(free_port)"
       mkdir -p "$dir/node$i"
       echo "[{kernel, [{net_ticktime, $NET_TICKTIME}," \
-        "{inet_dist_connect_options, [{ip, {$(address_of "$i" | tr . ,)}}]}]}]." \
+        "{inet_dist_connect_options, [{ip, {$(address_of "$i" | tr . ,)}}]}]}," \
+        "{rabbit, [{dead_letter_worker_publisher_confirm_timeout, $DLX_CONFIRM_TIMEOUT_MS}]}]." \
         >"$dir/node$i/advanced.config"
     done
     start_cluster "$dir" "$name" "$n" "$amqp" "$mgmt" "$dist" "${4:-}"

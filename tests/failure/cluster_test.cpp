@@ -74,30 +74,26 @@ TEST_CASE("kill -9 the broker node that leads the subscribers' queues, under loa
   s.settle_and_check();
 }
 
-TEST_CASE("retries expiring back into their queue while a broker node is killed",
+TEST_CASE("retries expiring back into their queue while the node leading them is killed",
           "[failure][cluster]") {
   Cluster& cluster = Cluster::shared();
   auto o = on_cluster(cluster);
   // Every tenth write fails in notifications: its retries expire from notifications.retry back
-  // into notifications and finally go to notifications.dlq, through the kill of a node holding
-  // replicas of both queues. (The node leading them is spared: with RabbitMQ 3.10.8, a retry
-  // queue whose leader was killed sometimes kept its expired messages in its at-least-once
-  // dead-letter stage; see the README.)
+  // into notifications and finally go to notifications.dlq, at least once, through the kill of
+  // the node leading notifications.retry (often notifications too: one connection declares both,
+  // and a queue's leader starts on the declaring client's node). The cluster's dead-letter
+  // workers resend what their target refused after 5 s instead of 3 minutes (see the README).
   o.poison_subscriber = "notifications";
   o.env["notifications"]["RETRY_DELAYS"] = "300ms,600ms,900ms";
   Scenario s("cluster: kill during retries", o);
-  const int leaders[] = {cluster.leader_of(s.box().vhost(), "notifications"),
-                         cluster.leader_of(s.box().vhost(), "notifications.retry")};
-  REQUIRE(leaders[0] >= 0);
-  REQUIRE(leaders[1] >= 0);
-  size_t victim = 0;
-  while (static_cast<int>(victim) == leaders[0] || static_cast<int>(victim) == leaders[1]) ++victim;
+  const int leader = cluster.leader_of(s.box().vhost(), "notifications.retry");
+  REQUIRE(leader >= 0);
   s.start_writes();
   s.wait_writes(writes() / 2);
   s.fault_begins();
-  cluster.kill9(victim);
+  cluster.kill9(static_cast<size_t>(leader));
   s.wait_writes(writes());
-  cluster.restart(victim);
+  cluster.restart(static_cast<size_t>(leader));
   s.fault_ends();
   const auto outcomes = s.settle_and_check();
   for (const auto& out : outcomes) {
