@@ -1,5 +1,6 @@
 #include "tests/support/cluster.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
@@ -113,9 +114,10 @@ TEST_CASE("a broker node cut off from its peers and its clients, then healed, un
   }
   Cluster& cluster = Cluster::shared();
   auto o = on_cluster(cluster);
-  // A slower stream, so that writes keep coming while the cut is noticed (a tick of 10 s on the
-  // broker side, missed heartbeats on the clients' side) and the clients move.
-  o.writes_per_second = 10;
+  // A stream of about 30 s whatever the number of writes, so that writes keep coming while the
+  // cut is noticed (a tick of 10 s on the broker side, missed heartbeats on the clients' side)
+  // and the clients move.
+  o.writes_per_second = std::max(10, writes() / 30);
   for (auto& entry : o.env) entry.second["AMQP_HEARTBEAT"] = "5";
   Scenario s("cluster: partition", o);
   const auto vhost = s.box().vhost();
