@@ -128,7 +128,8 @@ rabbit_run() {  # rabbit_run DIR COMMAND...: COMMAND with the node's environment
   shift
   read -r node amqp mgmt dist <"$dir/node"
   env RABBITMQ_NODENAME="$node" RABBITMQ_DIST_PORT="$dist" \
-    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_MNESIA_BASE="$dir/mnesia" \
+    RABBITMQ_CONFIG_FILE="$dir/rabbitmq.conf" RABBITMQ_ADVANCED_CONFIG_FILE="$dir/advanced.config" \
+    RABBITMQ_MNESIA_BASE="$dir/mnesia" \
     RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
     RABBITMQ_PID_FILE="$dir/rabbit.pid" ERL_CRASH_DUMP="$dir/erl_crash.dump" "$@"
 }
@@ -299,8 +300,11 @@ start_throwaway_servers() {
 
 cleanup_throwaway_servers() {
   local rc=$? cluster
-  # Clusters the ha tests started and could not stop themselves (a test that crashed).
-  for cluster in "$STATE"/cluster-*/; do [ -d "$cluster" ] && stop_cluster "$cluster"; done
+  # Clusters the ha tests started and could not stop themselves (a test that crashed), with
+  # any partition rules they left.
+  for cluster in "$STATE"/cluster-*/; do
+    [ -d "$cluster" ] && bash "$ROOT/scripts/lib/cluster.sh" stop "${cluster%/}"
+  done
   stop_rabbit "$STATE/rabbit"
   stop_redis "$STATE/redis"
   if [ $rc -ne 0 ] && [ -d "$STATE/logs" ]; then

@@ -2,6 +2,9 @@
 
 #include <amqp_framing.h>
 #include <amqp_tcp_socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <cstdio>
 #include <vector>
@@ -201,6 +204,14 @@ void AmqpConnection::open(const AmqpEndpoint& ep, int heartbeat_seconds,
                "connect to " + ep.host + ":" + std::to_string(ep.port));
   amqp_set_handshake_timeout(conn_.get(), &tv);
   amqp_set_rpc_timeout(conn_.get(), &tv);
+  // librabbitmq writes with no deadline: a broker that stops acknowledging (a network partition,
+  // a frozen host) would hold a publish, and the loop with it, for as long as TCP retransmits
+  // (about 15 minutes), and no missed heartbeat could be noticed. The kernel drops such a
+  // connection once data went unacknowledged for two heartbeat periods.
+  if (heartbeat_seconds > 0) {
+    const unsigned int ms = static_cast<unsigned int>(heartbeat_seconds) * 2000U;
+    setsockopt(amqp_get_sockfd(conn_.get()), IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms);
+  }
 
   amqp_table_entry_t caps[2];
   caps[0].key = amqp_cstring_bytes("connection.blocked");

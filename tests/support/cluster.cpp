@@ -11,6 +11,7 @@
 #include "shared/common/json.hpp"
 #include "tests/support/harness.hpp"
 #include "tests/support/http_client.hpp"
+#include "tests/support/wait.hpp"
 
 namespace offers::test {
 
@@ -43,10 +44,45 @@ Cluster::~Cluster() {
   }
 }
 
-void Cluster::run(const std::string& args) const {
+Cluster& Cluster::shared() {
+  static Cluster cluster;
+  static bool fresh = true;
+  if (!fresh) cluster.recover();
+  fresh = false;
+  return cluster;
+}
+
+bool Cluster::can_partition() {
+  const std::string cmd =
+      "bash " + shell_quote(source_path("scripts/lib/cluster.sh")) + " can-partition";
+  return std::system(cmd.c_str()) == 0;
+}
+
+void Cluster::recover() {
+  using namespace std::chrono_literals;
+  heal();
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!succeeds("alive " + shell_quote(dir_) + " " + std::to_string(i + 1))) restart(i);
+  }
+  const bool all = wait_until(
+      [&] {
+        for (size_t i = 0; i < nodes_.size(); ++i) {
+          if (!running(i) || !sees_running((i + 1) % nodes_.size(), i)) return false;
+        }
+        return true;
+      },
+      180s, 1s);
+  if (!all) throw std::runtime_error("the cluster did not come back whole after an earlier test");
+}
+
+bool Cluster::succeeds(const std::string& args) const {
   const std::string cmd = "bash " + shell_quote(source_path("scripts/lib/cluster.sh")) + " " +
                           args + " >>" + shell_quote(dir_ + ".log") + " 2>&1";
-  if (std::system(cmd.c_str()) != 0) {
+  return std::system(cmd.c_str()) == 0;
+}
+
+void Cluster::run(const std::string& args) const {
+  if (!succeeds(args)) {
     std::ifstream log(dir_ + ".log");
     std::stringstream ss;
     ss << log.rdbuf();
@@ -68,6 +104,33 @@ void Cluster::restart(size_t node) {
 }
 void Cluster::stop(size_t node) {
   run("stop-node " + shell_quote(dir_) + " " + std::to_string(node + 1));
+}
+
+void Cluster::heal() { run("heal " + shell_quote(dir_)); }
+
+bool Cluster::running(size_t node) const {
+  return succeeds("running " + shell_quote(dir_) + " " + std::to_string(node + 1));
+}
+
+bool Cluster::sees_running(size_t observer, size_t node) const {
+  const auto r =
+      http_request(nodes_.at(observer).mgmt, "GET",
+                   "/api/nodes/" + url_encode(nodes_.at(node).name), "", {}, "guest:guest");
+  rapidjson::Document d;
+  std::string error;
+  return r.status == 200 && parse_json(r.body, d, error) && d.IsObject() &&
+         d.HasMember("running") && d["running"].IsBool() && d["running"].GetBool();
+}
+
+Cluster::Partition::Partition(Cluster& cluster, size_t node) : cluster_(cluster) {
+  cluster_.run("partition " + shell_quote(cluster_.dir_) + " " + std::to_string(node + 1));
+}
+
+Cluster::Partition::~Partition() {
+  try {
+    cluster_.heal();
+  } catch (const std::exception&) {
+  }
 }
 
 std::string Cluster::management_get(const std::string& path) const {
