@@ -10,6 +10,8 @@ ROOT=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
 source "$ROOT/scripts/lib/common.sh"
 source "$ROOT/scripts/lib/docker.sh"
 source "$ROOT/tests/compose/lib.sh"
+BUILD=${OFFERS_BUILD_DIR:-$ROOT/build}
+mkdir -p "$BUILD"
 set +e
 
 require_docker
@@ -28,11 +30,11 @@ trap 'exit 130' INT TERM
 step "docker-compose up --build -d (project $PROJECT)"
 start=$SECONDS
 # The four services share one image: it is built once, then the others find it.
-compose build special-offers >"$ROOT/build/$PROJECT-build.log" 2>&1 ||
-  { tail -n 30 "$ROOT/build/$PROJECT-build.log"; die "the image did not build"; }
-compose up --build -d >>"$ROOT/build/$PROJECT-build.log" 2>&1 ||
-  { tail -n 30 "$ROOT/build/$PROJECT-build.log"; die "docker-compose up failed"; }
-rm -f "$ROOT/build/$PROJECT-build.log"
+compose build special-offers >"$BUILD/$PROJECT-build.log" 2>&1 ||
+  { tail -n 30 "$BUILD/$PROJECT-build.log"; die "the image did not build"; }
+compose up --build -d >>"$BUILD/$PROJECT-build.log" 2>&1 ||
+  { tail -n 30 "$BUILD/$PROJECT-build.log"; die "docker-compose up failed"; }
+rm -f "$BUILD/$PROJECT-build.log"
 echo "   built and created in $((SECONDS - start)) s"
 wait_healthy 300 6 || die "not every container became healthy within 300 s"
 echo "ok    all six containers healthy after $((SECONDS - start)) s"
@@ -57,7 +59,7 @@ wait_until_quiet 60 bash -c "curl -s -u guest:guest localhost:${PORT_OF[15672]}/
   fail "the poison pill did not reach loyalty.dlq"
 
 step "the management console in a browser"
-node "$ROOT/tests/browser/console.mjs" --url "http://localhost:${PORT_OF[15672]}" \
+OFFERS_BUILD_DIR=$BUILD node "$ROOT/tests/browser/console.mjs" --url "http://localhost:${PORT_OF[15672]}" \
   --name compose --dlq loyalty.dlq || fail "management console check"
 
 step "docker-compose stop"

@@ -40,8 +40,8 @@ compose_cleanup() {
   local rc=$?
   if [ -n "${PROJECT:-}" ]; then
     if [ $rc -ne 0 ] || [ $failures -ne 0 ]; then
-      mkdir -p "$ROOT/build/test-logs"
-      compose logs --no-color --timestamps >"$ROOT/build/test-logs/$PROJECT.log" 2>&1 || true
+      mkdir -p "$BUILD/test-logs"
+      compose logs --no-color --timestamps >"$BUILD/test-logs/$PROJECT.log" 2>&1 || true
       echo "container logs kept in build/test-logs/$PROJECT.log"
     fi
     compose down -v --remove-orphans -t 20 >/dev/null 2>&1 || true
