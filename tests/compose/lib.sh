@@ -54,10 +54,17 @@ containers() { compose ps -q; }
 
 health_of() { "$DOCKER" inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null; }
 
-all_healthy() {
-  local c n=0
+# Every container with a health check healthy (at least COUNT of them); a one-off without one
+# must have exited 0.
+all_healthy() {  # all_healthy COUNT
+  local c n=0 h
   for c in $(containers); do
-    [ "$(health_of "$c")" = healthy ] || return 1
+    h=$(health_of "$c")
+    if [ "$h" = none ]; then
+      [ "$("$DOCKER" inspect -f '{{.State.Status}} {{.State.ExitCode}}' "$c")" = "exited 0" ] || return 1
+      continue
+    fi
+    [ "$h" = healthy ] || return 1
     n=$((n + 1))
   done
   [ $n -ge "$1" ]
