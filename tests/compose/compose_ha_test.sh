@@ -68,7 +68,24 @@ else
 fi
 
 step "README \"Try it\" against the first replicas"
-run_readme_examples
+# A subscriber's /metrics counts what its own process applied: with two replicas sharing the
+# queue, the README's figure is their sum.
+run_readme_examples '/metrics$'
+metric_sum() {
+  local total=0 port n
+  for port in "${PORT_OF[8081]}" "$OFFERS_LOYALTY_PORT_2"; do
+    n=$(curl -s "localhost:$port/metrics" | sed -n 's/^deliveries_total{result="applied"} //p')
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+events=$(curl -s "localhost:${PORT_OF[8080]}/events?start=1" | json_count 'v.length')
+loyalty_applied_all() { [ "$(metric_sum)" = "$events" ]; }
+if wait_until_quiet 30 loyalty_applied_all; then
+  echo "ok    the loyalty replicas applied $events deliveries between them"
+else
+  fail "loyalty replicas applied $(metric_sum) deliveries between them, the feed holds $events events"
+fi
 
 step "a broker node killed with SIGKILL while offers are written"
 post_offers 30 broker-kill &

@@ -144,11 +144,16 @@ check_readme_command() {  # COMMAND EXPECTED
   printf '  expected:\n%s\n  got:\n%s\n' "$(sed 's/^/    /' <<<"$2")" "$(head -c 3000 <<<"$out" | sed 's/^/    /')"
 }
 
+# run_readme_examples [SKIP]: every command of "Try it" but those matching the regex SKIP.
 run_readme_examples() {
-  local cmd="" expected="" count=0 line
+  local cmd="" expected="" count=0 line skip=${1:-}
   flush() {
     [ -n "$cmd" ] || return 0
-    check_readme_command "$cmd" "$expected"
+    if [ -n "$skip" ] && [[ $cmd =~ $skip ]]; then
+      printf 'skip  %s\n' "$cmd"
+    else
+      check_readme_command "$cmd" "$expected"
+    fi
     count=$((count + 1))
     cmd="" expected=""
   }
@@ -163,7 +168,7 @@ run_readme_examples() {
   [ $count -ge 10 ] || fail "only $count commands found under \"Try it\""
 }
 
-json_count() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(eval(process.argv[1]))})' "$1"; }
+json_count() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(eval(process.argv[1]))})' "$1" 2>/dev/null; }
 
 # Every event of the feed applied once by each subscriber: statistics counted each type once,
 # notifications holds one notification per event, loyalty's offers are special-offers' offers.
