@@ -37,11 +37,7 @@ trap 'exit 130' INT TERM
 
 step "docker-compose -f compose.ha.yaml up --build -d (project $PROJECT)"
 start=$SECONDS
-compose build special-offers-1 >"$BUILD/$PROJECT-build.log" 2>&1 ||
-  { tail -n 30 "$BUILD/$PROJECT-build.log"; die "the image did not build"; }
-compose up --build -d >>"$BUILD/$PROJECT-build.log" 2>&1 ||
-  { tail -n 30 "$BUILD/$PROJECT-build.log"; die "docker-compose up failed"; }
-rm -f "$BUILD/$PROJECT-build.log"
+compose_up special-offers-1
 # 3 brokers, master, replica, 3 sentinels, 8 services (the one-off import has exited by then).
 wait_healthy 420 16 || die "not every container became healthy within 420 s"
 echo "ok    all sixteen long-running containers healthy after $((SECONDS - start)) s"

@@ -29,13 +29,7 @@ trap 'exit 130' INT TERM
 
 step "docker-compose up --build -d (project $PROJECT)"
 start=$SECONDS
-# The four services share one image: it is built once, then the others find it.
-compose build special-offers >"$BUILD/$PROJECT-build.log" 2>&1 ||
-  { tail -n 30 "$BUILD/$PROJECT-build.log"; die "the image did not build"; }
-compose up --build -d >>"$BUILD/$PROJECT-build.log" 2>&1 ||
-  { tail -n 30 "$BUILD/$PROJECT-build.log"; die "docker-compose up failed"; }
-rm -f "$BUILD/$PROJECT-build.log"
-echo "   built and created in $((SECONDS - start)) s"
+compose_up special-offers
 wait_healthy 300 6 || die "not every container became healthy within 300 s"
 echo "ok    all six containers healthy after $((SECONDS - start)) s"
 
