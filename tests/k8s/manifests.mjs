@@ -1,6 +1,6 @@
 // k8s/ checked offline: every manifest parses, every object validates against the Kubernetes API
 // schema (the validators kubernetes-models generates from the Kubernetes OpenAPI document, pinned
-// in tests/package.json), kustomization.yaml names every file, each Deployment runs two replicas
+// in tests/package.json), k8s/Kustomization names every file, each Deployment runs two replicas
 // with liveness on /healthz and readiness on /readyz at the contract's port and resources set, and
 // images, ports and variables agree with compose.yaml and the contract. Nothing is applied here.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -43,16 +43,17 @@ for (const file of files) {
   }
 }
 
-const kustomization = objects.find((o) => o.obj.kind === 'Kustomization');
-check(kustomization, 'k8s/kustomization.yaml exists');
-const listed = new Set(kustomization?.obj.resources ?? []);
-for (const f of files.filter((f) => f !== 'kustomization.yaml')) {
-  check(listed.has(f), `kustomization.yaml lists ${f}`);
-}
+// Named Kustomization (no extension): kustomize finds it for `kubectl apply -k k8s/`, and
+// `kubectl apply -f k8s/` reads only .yaml, .yml and .json files, so it never takes it for an object.
+const kustomization = YAML.parse(readFileSync(path.join(k8s, 'Kustomization'), 'utf8'));
+check(kustomization?.kind === 'Kustomization', 'k8s/Kustomization is a Kustomization');
+const listed = new Set(kustomization?.resources ?? []);
+for (const f of files) check(listed.has(f), `k8s/Kustomization lists ${f}`);
+check(!readdirSync(k8s).some((f) => /^kustomization\.ya?ml$/i.test(f)),
+  'no kustomization.yaml beside Kustomization (kubectl apply -f would read it as an object)');
 
 const byKind = (kind) => objects.filter((o) => o.obj.kind === kind).map((o) => o.obj);
 for (const { file, obj } of objects) {
-  if (obj.kind === 'Kustomization') continue;
   const where = `${file}: ${obj.kind} ${obj.metadata?.name}`;
   let Model;
   try {
