@@ -54,19 +54,46 @@ void OutboxWriter::send_queued() {
   waiting_gauge_.set(0);
   std::vector<Pending> batch;
   batch.swap(waiting_);
-  for (auto& p : batch) send(p);
+  if (!redis_.waits_for_replicas()) {
+    for (auto& p : batch) send(p);
+    return;
+  }
+  // With REDIS_MIN_REPLICAS the batch's writes are answered together, once one WAIT after the
+  // last of them says enough replicas have them all; a short WAIT fails every write of the batch
+  // (503). Such a write may still be in the outbox and be published later: it was refused, not
+  // undone.
+  auto outcomes = std::make_shared<std::vector<std::pair<Done, WriteOutcome>>>();
+  outcomes->reserve(batch.size());
+  for (auto& p : batch) {
+    redis_.eval(*p.write.script, p.write.keys, p.write.args,
+                [outcomes, done = std::move(p.done)](redisReply* r) mutable {
+                  outcomes->emplace_back(std::move(done), write_outcome(r));
+                });
+  }
+  redis_.wait_replicas([this, outcomes](bool replicated) {
+    for (auto& [done, outcome] : *outcomes) {
+      if (!replicated) {
+        WriteOutcome failed = write_outcome(nullptr);
+        failed.error = "not acknowledged by enough Redis replicas";
+        done(std::move(failed));
+      } else {
+        finish(std::move(outcome), done);
+      }
+    }
+  });
 }
 
 void OutboxWriter::send(Pending& p) {
   redis_.eval(*p.write.script, p.write.keys, p.write.args,
-              [this, done = std::move(p.done)](redisReply* r) {
-                WriteOutcome outcome = write_outcome(r);
-                if (outcome.status == WriteOutcome::Status::Done) {
-                  handover_->push(std::move(outcome.result.event));  // done() needs the offer only
-                  fault_point("after_commit");
-                }
-                done(std::move(outcome));
-              });
+              [this, done = std::move(p.done)](redisReply* r) { finish(write_outcome(r), done); });
+}
+
+void OutboxWriter::finish(WriteOutcome&& outcome, const Done& done) {
+  if (outcome.status == WriteOutcome::Status::Done) {
+    handover_->push(std::move(outcome.result.event));  // done() needs the offer only
+    fault_point("after_commit");
+  }
+  done(std::move(outcome));
 }
 
 void OutboxWriter::expire_waiting() {

@@ -15,7 +15,8 @@
 
 namespace offers {
 
-// hiredis's async API on a libuv loop, reconnecting by itself. Commands are pipelined: each is
+// hiredis's async API on a libuv loop, reconnecting by itself (through the sentinels when the
+// endpoint has them, also after a -READONLY reply or when the server says it is no longer master). Commands are pipelined: each is
 // written at once and its callback runs when its reply arrives, in order. A callback receives
 // nullptr when the command could not be answered (connection lost or not ready).
 class AsyncRedis {
@@ -41,6 +42,11 @@ class AsyncRedis {
   // EVALSHA, sent again as EVAL with the script's text when Redis does not know the script (it
   // restarted, or its cache was flushed). The script must outlive the call.
   void eval(const LuaScript& script, const RespArgs& keys, const RespArgs& args, Callback cb);
+  // After the commands sent so far: done(true) once the endpoint's min_replicas replicas have
+  // everything they wrote or read (WAIT, within its wait_timeout), done(false) when fewer did or
+  // the connection is gone. At once done(true) when min_replicas is 0.
+  void wait_replicas(std::function<void(bool)> done);
+  bool waits_for_replicas() const { return endpoint_.min_replicas > 0; }
 
  private:
   struct Request;
@@ -60,6 +66,7 @@ class AsyncRedis {
 
   uv_loop_t* loop_;
   RedisEndpoint endpoint_;
+  std::string address_;  // host:port of the server connected to
   StateCallback on_state_;
   redisAsyncContext* ctx_ = nullptr;  // owned by hiredis once connected
   bool ready_ = false;
