@@ -103,6 +103,8 @@ class Scenario {
   // every subscriber, prints and records the table, and checks lost = duplicated = 0.
   std::vector<Outcome> settle_and_check();
   std::vector<Outcome> settle_and_check(Check check);
+  // Prints a line and adds it to the failure report that scripts/test shows at the end.
+  void note(const std::string& line);
   // Whether every service process still runs (none needed a restart).
   bool all_running();
 

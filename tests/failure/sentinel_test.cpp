@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <string>
 
 #include "tests/failure/scenario.hpp"
 #include "tests/support/wait.hpp"
@@ -39,9 +40,10 @@ int fail_over(Scenario& s) {
   REQUIRE(redis.wait_failover(old_master, 60s));
   const int before = s.acknowledged();
   REQUIRE(wait_until([&] { return s.acknowledged() > before; }, 60s));
-  std::printf("%s: writes acknowledged again %.1f s after the master's kill -9\n",
-              redis.master_name().c_str(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count());
+  char line[100];
+  std::snprintf(line, sizeof line, "writes acknowledged again %.1f s after the master's kill -9",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count());
+  s.note(line);
   return node;
 }
 
@@ -102,7 +104,7 @@ TEST_CASE("demonstration: kill -9 of the Redis master with REDIS_MIN_REPLICAS=0 
   s.fault_ends();
   const auto outcomes = s.settle_and_check({false, 20s});
   for (const auto& o : outcomes) {
-    std::printf("without WAIT: %s lost %d acknowledged events, %d unexpected\n",
-                o.subscriber.c_str(), o.lost, o.unexpected);
+    s.note("without WAIT " + o.subscriber + " lost " + std::to_string(o.lost) +
+           " acknowledged events; " + std::to_string(o.unexpected) + " unexpected");
   }
 }
