@@ -244,7 +244,8 @@ void Consumer::send_batch() {
     redis_.eval(script_, batch_keys_, batch_args_, [this, messages, session](redisReply* r) {
       --applying_;
       schedule_batch();
-      if (session == session_ && r != nullptr) on_batch_reply(*messages, batch_result(*messages, r));
+      if (session == session_ && r != nullptr)
+        on_batch_reply(*messages, batch_result(*messages, r));
     });
     discard_batch();
     return;

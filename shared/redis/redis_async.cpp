@@ -290,15 +290,15 @@ void AsyncRedis::wait_replicas(std::function<void(bool)> done) {
   send({"WAIT", std::to_string(endpoint_.min_replicas),
         std::to_string(endpoint_.wait_timeout.count())},
        [this, done = std::move(done)](redisReply* r) {
-         const bool ok = r != nullptr && r->type == REDIS_REPLY_INTEGER &&
-                         r->integer >= endpoint_.min_replicas;
+         const bool ok =
+             r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer >= endpoint_.min_replicas;
          if (!ok) {
-           log_warn("redis replicas did not acknowledge in time",
-                    {{"redis", endpoint_.redacted()},
-                     {"wanted", std::to_string(endpoint_.min_replicas)},
-                     {"got", r != nullptr && r->type == REDIS_REPLY_INTEGER
-                                 ? std::to_string(r->integer)
-                                 : "no reply"}});
+           log_warn(
+               "redis replicas did not acknowledge in time",
+               {{"redis", endpoint_.redacted()},
+                {"wanted", std::to_string(endpoint_.min_replicas)},
+                {"got", r != nullptr && r->type == REDIS_REPLY_INTEGER ? std::to_string(r->integer)
+                                                                       : "no reply"}});
          }
          done(ok);
        });

@@ -16,9 +16,10 @@
 namespace offers {
 
 // hiredis's async API on a libuv loop, reconnecting by itself (through the sentinels when the
-// endpoint has them, also after a -READONLY reply or when the server says it is no longer master). Commands are pipelined: each is
-// written at once and its callback runs when its reply arrives, in order. A callback receives
-// nullptr when the command could not be answered (connection lost or not ready).
+// endpoint has them, also after a -READONLY reply or when the server says it is no longer master).
+// Commands are pipelined: each is written at once and its callback runs when its reply arrives, in
+// order. A callback receives nullptr when the command could not be answered (connection lost or not
+// ready).
 class AsyncRedis {
  public:
   using Callback = std::function<void(redisReply* reply)>;

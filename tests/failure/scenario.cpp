@@ -326,8 +326,9 @@ std::vector<Outcome> Scenario::settle_and_check(Check check) {
   REQUIRE(static_cast<int64_t>(feed.size()) == (feed.empty() ? 0 : feed.back().seq));
 
   SyncRedis redis(sentinel_ ? sentinel_->endpoint()
-                  : redis_  ? RedisEndpoint{"127.0.0.1", redis_->port(), 0, ""}
-                            : RedisEndpoint{"127.0.0.1", Infra::get().redis_port, box_.redis_db(), ""},
+                  : redis_
+                      ? RedisEndpoint{"127.0.0.1", redis_->port(), 0, ""}
+                      : RedisEndpoint{"127.0.0.1", Infra::get().redis_port, box_.redis_db(), ""},
                   std::chrono::seconds(5));
   auto applied = [&](const std::string& s, int64_t seq) {
     return redis.command({"EXISTS", "processed:" + s + ":" + message_id_for(seq)})->integer == 1;

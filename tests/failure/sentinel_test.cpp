@@ -50,9 +50,10 @@ int fail_over(Scenario& s) {
 }  // namespace
 
 // With REDIS_MIN_REPLICAS=1 a write needs a replica after the failover too: the master has two.
-TEST_CASE("kill -9 of the Redis master under writes: a replica is promoted, nothing is lost, "
-          "and the old master returns as a replica",
-          "[failure][ha][sentinel]") {
+TEST_CASE(
+    "kill -9 of the Redis master under writes: a replica is promoted, nothing is lost, "
+    "and the old master returns as a replica",
+    "[failure][ha][sentinel]") {
   Scenario s("redis master kill -9", replicated(1, 2));
   s.start_writes();
   const int old_node = fail_over(s);
@@ -68,9 +69,10 @@ TEST_CASE("kill -9 of the Redis master under writes: a replica is promoted, noth
   s.settle_and_check();
 }
 
-TEST_CASE("the Redis replica killed with REDIS_MIN_REPLICAS=1: writes get 503 and deliveries "
-          "wait, then everything flows",
-          "[failure][ha][sentinel]") {
+TEST_CASE(
+    "the Redis replica killed with REDIS_MIN_REPLICAS=1: writes get 503 and deliveries "
+    "wait, then everything flows",
+    "[failure][ha][sentinel]") {
   Scenario s("redis replica kill -9", replicated(1, 1));
   SentinelGroup& redis = *s.sentinel();
   const int master = redis.master_port();

@@ -30,9 +30,20 @@ bool answers(int port) {
 }
 
 std::vector<std::string> server_args(int port, const std::string& dir) {
-  return {"--port",        std::to_string(port), "--bind", "127.0.0.1", "--dir", dir,
-          "--appendonly",  "yes",                "--appendfsync", "always", "--save", "",
-          "--repl-diskless-sync-delay", "0"};
+  return {"--port",
+          std::to_string(port),
+          "--bind",
+          "127.0.0.1",
+          "--dir",
+          dir,
+          "--appendonly",
+          "yes",
+          "--appendfsync",
+          "always",
+          "--save",
+          "",
+          "--repl-diskless-sync-delay",
+          "0"};
 }
 
 }  // namespace
@@ -63,9 +74,9 @@ SentinelGroup::SentinelGroup(int replicas) {
     mkdir(s.dir.c_str(), 0755);
     const std::string conf = s.dir + "/sentinel.conf";
     std::ofstream(conf) << "port " << s.port << "\nbind 127.0.0.1\ndir " << s.dir
-                        << "\nsentinel monitor " << master_name_ << " 127.0.0.1 "
-                        << nodes_[0].port << " 2\nsentinel down-after-milliseconds "
-                        << master_name_ << " 1000\nsentinel failover-timeout " << master_name_
+                        << "\nsentinel monitor " << master_name_ << " 127.0.0.1 " << nodes_[0].port
+                        << " 2\nsentinel down-after-milliseconds " << master_name_
+                        << " 1000\nsentinel failover-timeout " << master_name_
                         << " 3000\nsentinel parallel-syncs " << master_name_ << " 1\n";
     s.proc = std::make_unique<Process>("redis-server", std::map<std::string, std::string>{},
                                        s.dir + "/sentinel.log",
@@ -79,8 +90,7 @@ SentinelGroup::SentinelGroup(int replicas) {
           try {
             SyncRedis r(RedisEndpoint{"127.0.0.1", s.port, 0, ""}, 1s);
             const auto reply = r.command({"SENTINEL", "REPLICAS", master_name_});
-            if (reply->type != REDIS_REPLY_ARRAY ||
-                static_cast<int>(reply->elements) != replicas) {
+            if (reply->type != REDIS_REPLY_ARRAY || static_cast<int>(reply->elements) != replicas) {
               return false;
             }
           } catch (const RedisError&) {
