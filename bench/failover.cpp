@@ -31,7 +31,9 @@ Percentiles redis_failover_gap(int repeats, const std::map<std::string, std::str
     const auto post = [&] {
       return publisher->request("POST", "/offers", R"({"description":"failover"})").status;
     };
-    if (post() != 201) throw std::runtime_error("special-offers does not take writes");
+    if (const int status = post(); status != 201) {
+      throw std::runtime_error("special-offers does not take writes: " + std::to_string(status));
+    }
     const int master = redis.master_port();
     const auto killed = std::chrono::steady_clock::now();
     redis.kill9(redis.node_of(master));

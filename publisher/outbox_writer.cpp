@@ -5,6 +5,7 @@
 
 #include "shared/common/fault_points.hpp"
 #include "shared/common/log.hpp"
+#include "shared/redis/durable_batch.hpp"
 
 namespace offers {
 
@@ -64,13 +65,7 @@ void OutboxWriter::send_queued() {
   // undone.
   auto outcomes = std::make_shared<std::vector<std::pair<Done, WriteOutcome>>>();
   outcomes->reserve(batch.size());
-  for (auto& p : batch) {
-    redis_.eval(*p.write.script, p.write.keys, p.write.args,
-                [outcomes, done = std::move(p.done)](redisReply* r) mutable {
-                  outcomes->emplace_back(std::move(done), write_outcome(r));
-                });
-  }
-  redis_.wait_replicas([this, outcomes](bool replicated) {
+  auto durable = DurableBatch::create(redis_, [this, outcomes](bool replicated) {
     for (auto& [done, outcome] : *outcomes) {
       if (!replicated) {
         WriteOutcome failed = write_outcome(nullptr);
@@ -81,6 +76,13 @@ void OutboxWriter::send_queued() {
       }
     }
   });
+  for (auto& p : batch) {
+    redis_.eval(*p.write.script, p.write.keys, p.write.args,
+                durable->track([outcomes, done = std::move(p.done)](redisReply* r) mutable {
+                  outcomes->emplace_back(std::move(done), write_outcome(r));
+                }));
+  }
+  durable->seal();
 }
 
 void OutboxWriter::send(Pending& p) {

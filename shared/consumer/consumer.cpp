@@ -8,6 +8,7 @@
 
 #include "shared/common/fault_points.hpp"
 #include "shared/common/log.hpp"
+#include "shared/redis/durable_batch.hpp"
 #include "shared/redis/redis_sync.hpp"
 
 namespace offers {
@@ -253,10 +254,7 @@ void Consumer::send_batch() {
   // The results wait for one WAIT after the script: nothing is acknowledged before enough
   // replicas have its effect (or, for a duplicate, the effect applied before).
   auto result = std::make_shared<std::optional<BatchResult>>();
-  redis_.eval(script_, batch_keys_, batch_args_, [messages, result](redisReply* r) {
-    if (r != nullptr) *result = batch_result(*messages, r);
-  });
-  redis_.wait_replicas([this, messages, session, result](bool replicated) {
+  auto durable = DurableBatch::create(redis_, [this, messages, session, result](bool replicated) {
     --applying_;
     schedule_batch();
     if (session != session_ || !result->has_value()) return;
@@ -266,6 +264,10 @@ void Consumer::send_batch() {
       not_replicated();
     }
   });
+  redis_.eval(script_, batch_keys_, batch_args_, durable->track([messages, result](redisReply* r) {
+    if (r != nullptr) *result = batch_result(*messages, r);
+  }));
+  durable->seal();
   discard_batch();
 }
 
