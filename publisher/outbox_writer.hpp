@@ -59,7 +59,9 @@ class OutboxWriter {
   std::shared_ptr<HandOver> handover_;
   std::mutex mu_;
   std::vector<Pending> queue_;    // guarded by mu_
-  std::vector<Pending> waiting_;  // loop-owned: for the connection
+  std::vector<Pending> waiting_;  // loop-owned: for the connection, or for the WAIT in flight
+  bool replicating_ = false;      // a batch waits for its WAIT
+  bool closing_ = false;
   AsyncRedis redis_;
   Async wake_;
   Timer expire_;

@@ -110,3 +110,4 @@ TEST_CASE("demonstration: kill -9 of the Redis master with REDIS_MIN_REPLICAS=0 
            " acknowledged events; " + std::to_string(o.unexpected) + " unexpected");
   }
 }
+
