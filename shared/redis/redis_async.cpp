@@ -26,18 +26,31 @@ AsyncRedis::AsyncRedis(uv_loop_t* loop, RedisEndpoint endpoint, StateCallback on
       on_state_(std::move(on_state)),
       reconnect_(loop),
       liveness_(loop),
-      connect_watch_(loop) {}
+      connect_watch_(loop) {
+  if (!endpoint_.sentinels.empty()) {
+    watch_ = std::make_unique<SentinelWatch>(loop, endpoint_, [this](const std::string& master) {
+      // A failover: leave the old master now rather than at its first failing command.
+      if (ctx_ != nullptr && master != address_) {
+        drop("sentinel: +switch-master to " + master);
+      } else {
+        reconnect_now();
+      }
+    });
+  }
+}
 
 AsyncRedis::~AsyncRedis() { stop(); }
 
 void AsyncRedis::start() {
   stopped_ = false;
+  if (watch_) watch_->start();
   connect();
   liveness_.start(1000, 1000, [this] { check_liveness(); });
 }
 
 void AsyncRedis::stop() {
   stopped_ = true;
+  if (watch_) watch_->stop();
   reconnect_.stop();
   liveness_.stop();
   connect_watch_.stop();
@@ -157,8 +170,11 @@ void AsyncRedis::check_liveness() {
   // A connection that stops answering (a stalled peer) is dropped so that the callers see the
   // failure instead of waiting for ever.
   if (ctx_ == nullptr || outstanding_ == 0) return;
-  if (std::chrono::steady_clock::now() - last_reply_ < std::chrono::seconds(5)) return;
-  drop("no reply for 5 s");
+  // (A WAIT may keep the connection quiet for its whole timeout.)
+  if (std::chrono::steady_clock::now() - last_reply_ <
+      std::chrono::seconds(5) + endpoint_.wait_timeout)
+    return;
+  drop("no reply in time");
 }
 
 void AsyncRedis::check_connecting() {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "shared/common/uv_handles.hpp"
 #include "shared/redis/redis_sync.hpp"
 #include "shared/redis/resp.hpp"
+#include "shared/redis/sentinel.hpp"
 
 namespace offers {
 
@@ -78,6 +80,7 @@ class AsyncRedis {
   Timer liveness_;
   Timer connect_watch_;
   int attempt_ = 0;
+  std::unique_ptr<SentinelWatch> watch_;  // with sentinels: +switch-master
 };
 
 }  // namespace offers

@@ -1,7 +1,12 @@
 #include "shared/redis/sentinel.hpp"
 
+#include <hiredis/adapters/libuv.h>
+
 #include <memory>
+#include <sstream>
 #include <string_view>
+
+#include "shared/common/log.hpp"
 
 namespace offers {
 namespace {
@@ -80,6 +85,100 @@ bool is_readonly_error(const redisReply* r) {
 
 bool is_readonly_error(const std::string& message) {
   return message.rfind("READONLY", 0) == 0 || message.find(": READONLY") != std::string::npos;
+}
+
+SentinelWatch::SentinelWatch(uv_loop_t* loop, RedisEndpoint endpoint,
+                             std::function<void(const std::string&)> on_switch)
+    : loop_(loop), endpoint_(std::move(endpoint)), on_switch_(std::move(on_switch)), timer_(loop) {}
+
+SentinelWatch::~SentinelWatch() { stop(); }
+
+void SentinelWatch::start() {
+  stopped_ = false;
+  connect();
+}
+
+void SentinelWatch::stop() {
+  stopped_ = true;
+  timer_.stop();
+  drop();
+}
+
+void SentinelWatch::drop() {
+  if (ctx_ == nullptr) return;
+  redisAsyncContext* ctx = ctx_;
+  ctx_ = nullptr;
+  ctx->data = nullptr;
+  redisAsyncFree(ctx);
+}
+
+void SentinelWatch::retry_later() {
+  if (!stopped_) timer_.start(1000, 0, [this] { connect(); });
+}
+
+void SentinelWatch::connect() {
+  if (stopped_ || ctx_ != nullptr || endpoint_.sentinels.empty()) return;
+  const HostPort& s = endpoint_.sentinels[next_++ % endpoint_.sentinels.size()];
+  redisAsyncContext* ctx = redisAsyncConnect(s.host.c_str(), s.port);
+  if (ctx == nullptr || ctx->err) {
+    if (ctx != nullptr) redisAsyncFree(ctx);
+    retry_later();
+    return;
+  }
+  ctx->data = this;
+  redisLibuvAttach(ctx, loop_);
+  redisAsyncSetConnectCallback(ctx, &SentinelWatch::on_connect);
+  redisAsyncSetDisconnectCallback(ctx, &SentinelWatch::on_disconnect);
+  ctx_ = ctx;
+  subscribed_ = false;
+  redisAsyncCommand(ctx, &SentinelWatch::on_message, this, "SUBSCRIBE +switch-master");
+  // A sentinel that does not confirm the subscription in time (gone, stalled) is left for the
+  // next one.
+  timer_.start(2000, 0, [this] {
+    if (subscribed_) return;
+    drop();
+    connect();
+  });
+}
+
+void SentinelWatch::on_connect(const redisAsyncContext* ctx, int status) {
+  auto* self = static_cast<SentinelWatch*>(ctx->data);
+  if (self == nullptr || status == REDIS_OK) return;
+  self->ctx_ = nullptr;  // hiredis frees the context after a failed connect
+  self->timer_.stop();
+  self->retry_later();
+}
+
+void SentinelWatch::on_disconnect(const redisAsyncContext* ctx, int) {
+  auto* self = static_cast<SentinelWatch*>(ctx->data);
+  if (self == nullptr) return;
+  self->ctx_ = nullptr;
+  self->timer_.stop();
+  self->retry_later();
+}
+
+void SentinelWatch::on_message(redisAsyncContext* ctx, void* reply, void*) {
+  auto* self = static_cast<SentinelWatch*>(ctx->data);
+  const auto* r = static_cast<const redisReply*>(reply);
+  if (self == nullptr || r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 3) return;
+  const std::string_view kind = text_of(r->element[0]);
+  if (kind == "subscribe") {
+    self->subscribed_ = true;
+    return;
+  }
+  if (kind != "message") return;
+  // "<master name> <old ip> <old port> <new ip> <new port>"
+  std::istringstream words{std::string(text_of(r->element[2]))};
+  std::string name, old_ip, old_port, ip, port;
+  if (!(words >> name >> old_ip >> old_port >> ip >> port) || name != self->endpoint_.master_name) {
+    return;
+  }
+  log_info("sentinel reports a new master", {{"master", name}, {"address", ip + ":" + port}});
+  try {
+    self->on_switch_(ip + ":" + port);
+  } catch (const std::exception& e) {
+    log_error("unhandled exception in a +switch-master callback", {{"error", e.what()}});
+  }
 }
 
 }  // namespace offers

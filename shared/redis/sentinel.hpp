@@ -1,12 +1,16 @@
 #pragma once
 
+#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <uv.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "shared/common/settings.hpp"
+#include "shared/common/uv_handles.hpp"
 
 namespace offers {
 
@@ -29,5 +33,36 @@ bool role_is_master(const redisReply* reply);
 // A -READONLY error: the server became a replica (a failover demoted it).
 bool is_readonly_error(const redisReply* reply);
 bool is_readonly_error(const std::string& message);
+
+// Listens to one sentinel at a time for +switch-master about the endpoint's master and calls
+// on_switch with the new master's "host:port"; moves on to the next sentinel when the one it
+// listens to goes away or does not answer. On the loop's thread.
+class SentinelWatch {
+ public:
+  SentinelWatch(uv_loop_t* loop, RedisEndpoint endpoint,
+                std::function<void(const std::string& master)> on_switch);
+  ~SentinelWatch();
+  SentinelWatch(const SentinelWatch&) = delete;
+  SentinelWatch& operator=(const SentinelWatch&) = delete;
+  void start();
+  void stop();
+
+ private:
+  static void on_message(redisAsyncContext* ctx, void* reply, void* privdata);
+  static void on_connect(const redisAsyncContext* ctx, int status);
+  static void on_disconnect(const redisAsyncContext* ctx, int status);
+  void connect();
+  void drop();
+  void retry_later();
+
+  uv_loop_t* loop_;
+  RedisEndpoint endpoint_;
+  std::function<void(const std::string&)> on_switch_;
+  redisAsyncContext* ctx_ = nullptr;  // owned by hiredis once connected
+  size_t next_ = 0;                   // the sentinel to try next
+  bool subscribed_ = false;
+  bool stopped_ = true;
+  Timer timer_;
+};
 
 }  // namespace offers

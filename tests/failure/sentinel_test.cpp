@@ -57,6 +57,16 @@ TEST_CASE(
   Scenario s("redis master kill -9", replicated(1, 2));
   s.start_writes();
   const int old_node = fail_over(s);
+  // Every service heard of the failover from a sentinel (+switch-master).
+  for (const std::string name : {"special-offers", "loyalty", "notifications", "statistics"}) {
+    INFO(name);
+    CHECK(wait_until(
+        [&] {
+          return s.service(name).process().log().find("sentinel reports a new master") !=
+                 std::string::npos;
+        },
+        10s, 100ms));
+  }
   s.wait_writes(2 * writes() / 3);
   // The old master comes back with what it held alone; the sentinels make it a replica of the
   // new master, whose data replace its own.
@@ -110,4 +120,3 @@ TEST_CASE("demonstration: kill -9 of the Redis master with REDIS_MIN_REPLICAS=0 
            " acknowledged events; " + std::to_string(o.unexpected) + " unexpected");
   }
 }
-
