@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "bench/cpu_usage.hpp"
+#include "bench/failover.hpp"
 #include "bench/figures.hpp"
 #include "bench/raw_path.hpp"
 #include "bench/takeover.hpp"
@@ -24,6 +25,7 @@
 #include "tests/support/harness.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/sentinel_group.hpp"
 #include "tests/support/wait.hpp"
 
 using namespace offers;
@@ -43,7 +45,7 @@ struct Options {
   int prefetch = 500;
   long feed = 100000;  // feed catch-up: events in the outbox a fresh subscriber reads
   std::string json_path;
-  std::string sections = "raw,drain,e2e,wrk,fixed,feed,takeover";
+  std::string sections = "raw,drain,e2e,wrk,fixed,feed,takeover,failover";
   double wrk_seconds = 10;        // the wrk round's length
   bool idempotency_keys = false;  // every POST carries a new Idempotency-Key
   int rounds = 3;            // the machine's speed drifts: each figure is the median of the rounds
@@ -52,6 +54,11 @@ struct Options {
   // "single": the broker scripts/bench started; "cluster": a three-node cluster of the bench's
   // own with quorum queues.
   std::string broker = "single";
+  // "single": the Redis scripts/bench started; "sentinel": the end-to-end runs also go through
+  // Sentinel to a master with a replica (REDIS_MIN_REPLICAS 0 and 1), and the failover gap is
+  // measured.
+  std::string redis = "single";
+  int failovers = 3;  // master kills for the failover gap
   QueueType queue_type() const {
     return broker == "cluster" ? QueueType::Quorum : QueueType::Classic;
   }
@@ -337,11 +344,13 @@ Report run_round(const Options& o) {
   if (o.run("e2e"))
     std::fprintf(stderr, "end to end: %ld POSTs from %d clients\n", o.e2e, o.clients);
   double applied_rate = 0;
-  if (o.run("e2e")) {
+  // One end-to-end run with the given service environment, its figures under section.
+  const auto end_to_end = [&](const std::map<std::string, std::string>& env,
+                              const std::string& section, const std::string& cpu_section) {
     Sandbox box;
-    auto publisher = box.start("special-offers", o.service_env());
+    auto publisher = box.start("special-offers", env);
     std::map<std::string, std::unique_ptr<Service>> subs;
-    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), o.service_env());
+    for (auto s : kSubscribers) subs[std::string(s)] = box.start(std::string(s), env);
     CpuUsage cpu = servers_cpu();
     cpu.watch("special-offers", publisher->process().pid());
     for (auto& [name, svc] : subs) cpu.watch(name, svc->process().pid());
@@ -383,7 +392,7 @@ Report run_round(const Options& o) {
         },
         std::chrono::seconds(600), 50ms);
     const double all_applied = now_seconds() - start;
-    add_cpu(rep, "where the CPU goes: end to end", cpu, static_cast<double>(o.e2e), all_applied);
+    add_cpu(rep, cpu_section, cpu, static_cast<double>(o.e2e), all_applied);
     writing = false;
     lag_probe.join();
     std::vector<double> rest_us;
@@ -391,21 +400,32 @@ Report run_round(const Options& o) {
       rest_us.push_back(static_cast<double>(t.answered_us - t.sent_us));
     const auto rest = percentiles(rest_us);
     const auto p2a = notification_latencies(*subs["notifications"], sent).total;
-    applied_rate = static_cast<double>(o.e2e) / all_applied;
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "accepted writes",
-            static_cast<double>(rest.count) / accepted, "writes/s");
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "events applied by all three",
-            applied_rate, "events/s");
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "largest outbox lag seen",
-            max_lag, "events");
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "REST latency p50", rest.p50,
-            "us");
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)", "REST latency p99", rest.p99,
-            "us");
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)",
-            "POST to notification handled p50", p2a.p50, "us");
-    rep.add("end to end (HTTP -> outbox -> broker -> 3 subscribers)",
-            "POST to notification handled p99", p2a.p99, "us");
+    const double rate = static_cast<double>(o.e2e) / all_applied;
+    rep.add(section, "accepted writes", static_cast<double>(rest.count) / accepted, "writes/s");
+    rep.add(section, "events applied by all three", rate, "events/s");
+    rep.add(section, "largest outbox lag seen", max_lag, "events");
+    rep.add(section, "REST latency p50", rest.p50, "us");
+    rep.add(section, "REST latency p99", rest.p99, "us");
+    rep.add(section, "POST to notification handled p50", p2a.p50, "us");
+    rep.add(section, "POST to notification handled p99", p2a.p99, "us");
+    return rate;
+  };
+  if (o.run("e2e") && o.redis == "sentinel") {
+    // The same through Sentinel (a master and a replica of the bench's own for each run),
+    // without and with WAIT for the replica.
+    for (int min_replicas : {0, 1}) {
+      SentinelGroup redis(1);
+      auto env = o.service_env();
+      for (const auto& [k, v] : sentinel_env(redis, min_replicas)) env[k] = v;
+      const std::string label = "REDIS_MIN_REPLICAS=" + std::to_string(min_replicas);
+      const double rate = end_to_end(env, "end to end, Redis through Sentinel, " + label,
+                                     "where the CPU goes: end to end, Sentinel, " + label);
+      if (min_replicas == 0) applied_rate = rate;
+    }
+  } else if (o.run("e2e")) {
+    applied_rate =
+        end_to_end(o.service_env(), "end to end (HTTP -> outbox -> broker -> 3 subscribers)",
+                   "where the CPU goes: end to end");
   }
 
   // 4. The same system under an independent load generator: wrk with its default headers.
@@ -575,6 +595,15 @@ Report run_round(const Options& o) {
     rep.add(section, "kill -9 to first event published, max", t.p999, "ms");
   }
 
+  // 7. With Redis through Sentinel: the time writes are refused after the master's kill -9.
+  if (o.run("failover") && o.redis == "sentinel") {
+    std::fprintf(stderr, "redis failover: %d kills of the master\n", o.failovers);
+    const auto gap = redis_failover_gap(o.failovers, o.service_env());
+    const char* section = "Redis failover (REDIS_MIN_REPLICAS=1, two replicas, down after 1 s)";
+    rep.add(section, "kill -9 to first write answered 201, p50", gap.p50, "ms");
+    rep.add(section, "kill -9 to first write answered 201, max", gap.p999, "ms");
+  }
+
   return rep;
 }
 
@@ -582,8 +611,9 @@ static int usage() {
   std::fprintf(stderr,
                "usage: offers-bench [--events N] [--backlog N] [--e2e N] [--clients N] "
                "[--rate R] [--seconds S] [--feed N] [--json FILE] "
-               "[--sections raw,drain,e2e,wrk,fixed,feed,takeover] [--rounds N] [--takeovers N] "
-               "[--lease DURATION] [--broker single|cluster] [--wrk-seconds S] "
+               "[--sections raw,drain,e2e,wrk,fixed,feed,takeover,failover] [--rounds N] "
+               "[--takeovers N] [--lease DURATION] [--broker single|cluster] "
+               "[--redis single|sentinel] [--failovers N] [--wrk-seconds S] "
                "[--idempotency-keys on|off]\n");
   return 2;
 }
@@ -634,6 +664,10 @@ int main(int argc, char** argv) {
         o.lease = v;
       else if (k == "--broker" && (v == "single" || v == "cluster"))
         o.broker = v;
+      else if (k == "--redis" && (v == "single" || v == "sentinel"))
+        o.redis = v;
+      else if (k == "--failovers")
+        o.failovers = static_cast<int>(count(1));
       else if (k == "--wrk-seconds")
         o.wrk_seconds = positive();
       else if (k == "--idempotency-keys" && (v == "on" || v == "off"))

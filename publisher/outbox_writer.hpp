@@ -23,7 +23,8 @@ inline constexpr std::chrono::seconds kWriteWait{2};
 // connection: no request thread waits on Redis, and the writes that reach Redis together share
 // one fsync of its append-only file. Replies come back in commit order; each committed event
 // goes to the relay (HandOver) before the request is answered. While the connection is down
-// (start-up, a Redis restart) writes wait for it up to kWriteWait, then fail.
+// (start-up, a Redis restart) writes wait for it up to kWriteWait, then fail. With
+// REDIS_MIN_REPLICAS a write counts as done only once enough replicas have it (one WAIT per batch).
 class OutboxWriter {
  public:
   // Runs on the loop thread, exactly once per submitted write.
@@ -50,13 +51,17 @@ class OutboxWriter {
   void take_queued();
   void send_queued();
   void send(Pending& write);
+  // Hands a committed event to the relay, then answers the write.
+  void finish(WriteOutcome&& outcome, const Done& done);
   void expire_waiting();
   void fail_all();
 
   std::shared_ptr<HandOver> handover_;
   std::mutex mu_;
   std::vector<Pending> queue_;    // guarded by mu_
-  std::vector<Pending> waiting_;  // loop-owned: for the connection
+  std::vector<Pending> waiting_;  // loop-owned: for the connection, or for the WAIT in flight
+  bool replicating_ = false;      // a batch waits for its WAIT
+  bool closing_ = false;
   AsyncRedis redis_;
   Async wake_;
   Timer expire_;

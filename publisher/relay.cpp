@@ -188,32 +188,46 @@ void Relay::pump() {
     for (size_t i = 0; i < r->elements; ++i)
       bodies->emplace_back(r->element[i]->str, r->element[i]->len);
   });
-  redis_.command(
-      {"LRANGE", keys::kEventMeta, first, last}, [this, bodies, gen, n, from](redisReply* r) {
-        fetching_ = false;
-        if (r == nullptr || r->type != REDIS_REPLY_ARRAY) {
-          more_ = true;  // Redis is gone or failing: its reconnection or the tick tries again
-          return;
-        }
-        // Only a reply for the current connection and the current position is published.
-        if (gen != generation_ || from != next_) {
-          more_ = true;  // the reconnect or a cursor load moved the position: fetch from there
-          pump();
-          return;
-        }
-        if (static_cast<int64_t>(r->elements) >= n) more_ = true;  // there may be more behind it
-        publish_batch(*bodies, r);
-      });
+  auto metas = std::make_shared<std::vector<std::string>>();
+  auto fetched = std::make_shared<bool>(false);
+  auto publish = [this, bodies, metas, fetched, gen, n, from](bool replicated) {
+    fetching_ = false;
+    if (!*fetched || !replicated) {
+      more_ = true;  // Redis is gone or failing: its reconnection or the tick tries again
+      return;
+    }
+    // Only a reply for the current connection and the current position is published.
+    if (gen != generation_ || from != next_) {
+      more_ = true;  // the reconnect or a cursor load moved the position: fetch from there
+      pump();
+      return;
+    }
+    if (static_cast<int64_t>(metas->size()) >= n) more_ = true;  // there may be more behind it
+    publish_batch(*bodies, *metas);
+  };
+  const bool wait = redis_.waits_for_replicas();
+  redis_.command({"LRANGE", keys::kEventMeta, first, last},
+                 [metas, fetched, wait, publish](redisReply* r) {
+                   if (r != nullptr && r->type == REDIS_REPLY_ARRAY) {
+                     *fetched = true;
+                     for (size_t i = 0; i < r->elements; ++i)
+                       metas->emplace_back(r->element[i]->str, r->element[i]->len);
+                   }
+                   if (!wait) publish(true);
+                 });
+  // With REDIS_MIN_REPLICAS an event is published only once the replicas have it: one written
+  // through another replica of this service, or refused with a short WAIT, could otherwise reach
+  // the subscribers and then vanish with a failover, its sequence number given to another event.
+  if (wait) redis_.wait_replicas(publish);
 }
 
-void Relay::publish_batch(const std::vector<std::string>& bodies, redisReply* meta) {
+void Relay::publish_batch(const std::vector<std::string>& bodies,
+                          const std::vector<std::string>& metas) {
   if (amqp_.connection() == nullptr || stopping_) return;
-  const size_t count = std::min(bodies.size(), meta->elements);
+  const size_t count = std::min(bodies.size(), metas.size());
   if (count > 0) fault_point("before_publish");
   try {
-    for (size_t i = 0; i < count && lease_.valid(); ++i) {
-      publish_one(bodies[i], std::string_view(meta->element[i]->str, meta->element[i]->len));
-    }
+    for (size_t i = 0; i < count && lease_.valid(); ++i) publish_one(bodies[i], metas[i]);
   } catch (const AmqpError& e) {
     amqp_.fail(e.what());
     return;
@@ -333,6 +347,11 @@ void Relay::confirm(uint64_t tag, bool multiple) {
   pump();
 }
 
+// The cursor (like the lease, see relay_lease.cpp) is written without WAIT even with
+// REDIS_MIN_REPLICAS: a failover that loses the latest cursor leaves an older one, and the relay
+// then sends again events the broker already has, which every subscriber's dedupe absorbs. It
+// cannot lose a cursor ahead of the outbox: the events it covers were replicated before they were
+// published, and replication keeps order.
 void Relay::write_cursor() {
   cursor_timer_.stop();
   if (cursor_ <= written_cursor_ || !redis_.ready() || lease_.value().empty()) return;

@@ -62,7 +62,7 @@ class Relay : private AmqpClient::Handler {
   void on_lease(bool active);
   void pump();
   void load_cursor();
-  void publish_batch(const std::vector<std::string>& bodies, redisReply* meta);
+  void publish_batch(const std::vector<std::string>& bodies, const std::vector<std::string>& metas);
   void publish_one(const std::string& body, std::string_view meta);
   // Events that may still be published before the confirm window is full.
   int64_t window_room() const {

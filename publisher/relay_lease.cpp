@@ -12,6 +12,9 @@ namespace {
 // (a restarted process), or answers how long another holder still has.
 // KEYS: lease, fence. ARGV: owner, period in ms, the value the caller holds ('' for none).
 // Returns {1, value} renewed, {2, value} a new term, {0, remaining ms} held by another.
+// No WAIT follows it, even with REDIS_MIN_REPLICAS: a lease or fence lost with a failover can at
+// worst let two relays publish for a moment, and a resent event is absorbed by the subscribers'
+// dedupe; what must survive a failover (outbox, dedupe keys, effects) is written with WAIT.
 const LuaScript kAcquire{R"lua(
 local v = redis.call('GET', KEYS[1])
 if v and v == ARGV[3] then

@@ -257,14 +257,64 @@ start_redis() {  # start_redis DIR PORT
   redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --appendonly yes --appendfsync always \
     --save "" --databases 4096 --daemonize yes --pidfile "$dir/redis.pid" \
     --logfile "$dir/redis.log" >"$dir/startup.log" 2>&1 || true
-  if ! wait_until_quiet 30 redis-cli -p "$port" ping; then
+  wait_redis_up "$dir" "$port"
+}
+
+# One data node of the replicated Redis (scripts/up --ha), from a config file of its own that
+# Sentinel rewrites when it changes the node's role, so a node restarted later keeps the role the
+# last failover gave it. The file is written once; REPLICAOF_PORT only matters then.
+start_redis_node() {  # start_redis_node DIR PORT [REPLICAOF_PORT]
+  local dir=$1 port=$2 master=${3:-}
+  mkdir -p "$dir"
+  if [ ! -f "$dir/redis.conf" ]; then
     {
-      echo "---- last lines of $dir/redis.log ----"
-      tail -n 20 "$dir/redis.log" 2>/dev/null || echo "(no log written)"
-      cat "$dir/startup.log" 2>/dev/null
+      echo "port $port"
+      echo "bind 127.0.0.1"
+      echo "dir $dir"
+      echo "appendonly yes"
+      echo "appendfsync always"
+      echo "save \"\""
+      echo "databases 4096"
+      # A replica that joins (after a failover, say) gets its copy at once, not 5 s later.
+      echo "repl-diskless-sync-delay 0"
+      [ -n "$master" ] && echo "replicaof 127.0.0.1 $master"
+    } >"$dir/redis.conf"
+  fi
+  redis-server "$dir/redis.conf" --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" >"$dir/startup.log" 2>&1 || true
+  wait_redis_up "$dir" "$port"
+}
+
+# A sentinel watching MASTER_NAME, first seen at MASTER_PORT, with short timeouts: the master is
+# judged down after 1 s without an answer, so a failover takes a few seconds.
+start_sentinel() {  # start_sentinel DIR PORT MASTER_NAME MASTER_PORT
+  local dir=$1 port=$2 name=$3 master=$4
+  mkdir -p "$dir"
+  if [ ! -f "$dir/sentinel.conf" ]; then
+    cat >"$dir/sentinel.conf" <<CONF
+port $port
+bind 127.0.0.1
+dir $dir
+sentinel monitor $name 127.0.0.1 $master 2
+sentinel down-after-milliseconds $name 1000
+sentinel failover-timeout $name 3000
+sentinel parallel-syncs $name 1
+CONF
+  fi
+  redis-server "$dir/sentinel.conf" --sentinel --daemonize yes --pidfile "$dir/redis.pid" \
+    --logfile "$dir/redis.log" >"$dir/startup.log" 2>&1 || true
+  wait_redis_up "$dir" "$port"
+}
+
+wait_redis_up() {  # wait_redis_up DIR PORT
+  if ! wait_until_quiet 30 redis-cli -p "$2" ping; then
+    {
+      echo "---- last lines of $1/redis.log ----"
+      tail -n 20 "$1/redis.log" 2>/dev/null || echo "(no log written)"
+      cat "$1/startup.log" 2>/dev/null
     } >&2
-    stop_redis "$dir"
-    die "Redis did not start on port $port"
+    stop_redis "$1"
+    die "Redis did not start on port $2"
   fi
 }
 

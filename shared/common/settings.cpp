@@ -70,8 +70,15 @@ std::string AmqpEndpoint::redacted() const {
 }
 
 std::string RedisEndpoint::redacted() const {
-  return "redis://" + std::string(password.empty() ? "" : ":***@") + host + ":" +
-         std::to_string(port) + "/" + std::to_string(db);
+  const std::string auth = password.empty() ? "" : ":***@";
+  if (sentinels.empty()) {
+    return "redis://" + auth + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+  }
+  std::string list;
+  for (const auto& s : sentinels) {
+    list += (list.empty() ? "" : ",") + s.host + ":" + std::to_string(s.port);
+  }
+  return "redis-sentinel://" + auth + list + "/" + master_name + "/" + std::to_string(db);
 }
 
 EnvReader process_env() {
@@ -170,6 +177,46 @@ RedisEndpoint parse_redis_url(const std::string& variable, const std::string& ur
   return e;
 }
 
+HostPort parse_host_port(const std::string& variable, const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size() ||
+      text.find_first_of(" \t/@") != std::string::npos) {
+    throw ConfigError(variable, "'" + text + "' is not host:port");
+  }
+  return HostPort{text.substr(0, colon), parse_int(variable, text.substr(colon + 1), 1, 65535)};
+}
+
+std::vector<HostPort> parse_host_ports(const std::string& variable, const std::string& text) {
+  const auto items = split_list(text);
+  if (items.size() > 16) throw ConfigError(variable, "lists more than 16 addresses");
+  std::vector<HostPort> out;
+  for (const auto& one : items) {
+    if (one.empty()) throw ConfigError(variable, "has an empty entry in its list");
+    out.push_back(parse_host_port(variable, one));
+  }
+  return out;
+}
+
+RedisEndpoint load_redis(const EnvReader& env) {
+  RedisEndpoint e =
+      parse_redis_url("REDIS_URL", env("REDIS_URL").value_or("redis://localhost:6379/0"));
+  if (auto v = env("REDIS_SENTINELS")) e.sentinels = parse_host_ports("REDIS_SENTINELS", *v);
+  if (auto v = env("REDIS_MASTER_NAME")) {
+    if (v->size() > 200 || v->find_first_of(" \t\r\n") != std::string::npos) {
+      throw ConfigError("REDIS_MASTER_NAME", "must be at most 200 characters without spaces");
+    }
+    e.master_name = *v;
+  }
+  if (auto v = env("REDIS_MIN_REPLICAS")) {
+    e.min_replicas = parse_int("REDIS_MIN_REPLICAS", *v, 0, 16);
+  }
+  if (auto v = env("REDIS_WAIT_TIMEOUT")) {
+    e.wait_timeout = parse_duration("REDIS_WAIT_TIMEOUT", *v);
+    if (e.wait_timeout.count() <= 0) throw ConfigError("REDIS_WAIT_TIMEOUT", "must be positive");
+  }
+  return e;
+}
+
 HttpEndpoint parse_http_url(const std::string& variable, const std::string& url) {
   const UrlParts p = split_url(variable, url, "http");
   if (p.has_userinfo) throw ConfigError(variable, "URL must not carry credentials");
@@ -189,7 +236,7 @@ CommonSettings load_common(const EnvReader& env, int default_port) {
   s.brokers =
       parse_amqp_urls("AMQP_URL", env("AMQP_URL").value_or("amqp://guest:guest@localhost:5672/"));
   s.amqp = s.brokers.front();
-  s.redis = parse_redis_url("REDIS_URL", env("REDIS_URL").value_or("redis://localhost:6379/0"));
+  s.redis = load_redis(env);
   s.http_port = default_port;
   if (auto v = env("HTTP_PORT")) s.http_port = parse_int("HTTP_PORT", *v, 0, 65535);
   if (auto v = env("HTTP_THREADS")) s.http_threads = parse_int("HTTP_THREADS", *v, 1, 64);

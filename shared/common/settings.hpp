@@ -31,11 +31,26 @@ struct AmqpEndpoint {
   std::string redacted() const;
 };
 
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+
 struct RedisEndpoint {
+  RedisEndpoint() = default;
+  RedisEndpoint(std::string h, int p, int d, std::string pw)
+      : host(std::move(h)), port(p), db(d), password(std::move(pw)) {}
   std::string host = "localhost";
   int port = 6379;
   int db = 0;
   std::string password;
+  // With sentinels, host and port are only where the master was last found: every connection
+  // asks the sentinels (REDIS_SENTINELS) for master_name's address first.
+  std::vector<HostPort> sentinels;
+  std::string master_name = "offers";
+  // REDIS_MIN_REPLICAS: a write is durable once this many replicas acknowledged it (WAIT).
+  int min_replicas = 0;
+  std::chrono::milliseconds wait_timeout{1000};
   std::string redacted() const;
 };
 
@@ -103,6 +118,12 @@ AmqpEndpoint parse_amqp_url(const std::string& variable, const std::string& url)
 // One or more amqp:// URLs separated by commas.
 std::vector<AmqpEndpoint> parse_amqp_urls(const std::string& variable, const std::string& urls);
 RedisEndpoint parse_redis_url(const std::string& variable, const std::string& url);
+// host:port
+HostPort parse_host_port(const std::string& variable, const std::string& text);
+// One or more host:port separated by commas (REDIS_SENTINELS).
+std::vector<HostPort> parse_host_ports(const std::string& variable, const std::string& text);
+// REDIS_URL with REDIS_SENTINELS, REDIS_MASTER_NAME, REDIS_MIN_REPLICAS and REDIS_WAIT_TIMEOUT.
+RedisEndpoint load_redis(const EnvReader& env);
 HttpEndpoint parse_http_url(const std::string& variable, const std::string& url);
 int parse_int(const std::string& variable, const std::string& text, long min, long max);
 std::chrono::milliseconds parse_duration(const std::string& variable, const std::string& text);

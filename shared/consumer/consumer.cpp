@@ -8,6 +8,7 @@
 
 #include "shared/common/fault_points.hpp"
 #include "shared/common/log.hpp"
+#include "shared/redis/durable_batch.hpp"
 #include "shared/redis/redis_sync.hpp"
 
 namespace offers {
@@ -48,6 +49,7 @@ Consumer::Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::str
       redis_(loop, settings.common.redis, [this](bool up) { on_redis(up); }),
       batch_timer_(loop),
       flush_timer_(loop),
+      resume_timer_(loop),
       stop_timer_(loop),
       received_(
           metrics.counter("deliveries_received_total", "Deliveries received from the broker")),
@@ -239,9 +241,44 @@ void Consumer::send_batch() {
   auto messages = std::make_shared<std::vector<Message>>(std::move(batch_));
   ++applying_;
   const uint64_t session = session_;
-  redis_.eval(script_, batch_keys_, batch_args_,
-              [this, messages, session](redisReply* r) { on_batch_reply(*messages, session, r); });
+  if (!redis_.waits_for_replicas()) {
+    redis_.eval(script_, batch_keys_, batch_args_, [this, messages, session](redisReply* r) {
+      --applying_;
+      schedule_batch();
+      if (session == session_ && r != nullptr)
+        on_batch_reply(*messages, batch_result(*messages, r));
+    });
+    discard_batch();
+    return;
+  }
+  // The results wait for one WAIT after the script: nothing is acknowledged before enough
+  // replicas have its effect (or, for a duplicate, the effect applied before).
+  auto result = std::make_shared<std::optional<BatchResult>>();
+  auto durable = DurableBatch::create(redis_, [this, messages, session, result](bool replicated) {
+    --applying_;
+    schedule_batch();
+    if (session != session_ || !result->has_value()) return;
+    if (replicated) {
+      on_batch_reply(*messages, **result);
+    } else {
+      not_replicated();
+    }
+  });
+  redis_.eval(script_, batch_keys_, batch_args_, durable->track([messages, result](redisReply* r) {
+    if (r != nullptr) *result = batch_result(*messages, r);
+  }));
+  durable->seal();
   discard_batch();
+}
+
+void Consumer::not_replicated() {
+  // Like Redis unavailable: every unacknowledged delivery goes back to the queue, and consuming
+  // resumes a little later (redeliveries found duplicates wait for the replicas again).
+  stop_consuming();
+  if (!resume_timer_.active()) {
+    resume_timer_.start(static_cast<uint64_t>(settings_.common.redis.wait_timeout.count()), 0,
+                        [this] { start_consuming(); });
+  }
 }
 
 void Consumer::discard_batch() {
@@ -250,32 +287,36 @@ void Consumer::discard_batch() {
   batch_args_.clear();
 }
 
-void Consumer::on_batch_reply(const std::vector<Message>& messages, uint64_t session,
-                              redisReply* r) {
-  --applying_;
-  schedule_batch();
-  if (session != session_) return;  // the deliveries went back to the queue
-  if (r == nullptr) return;         // Redis is gone: nothing is acknowledged
-  std::string error;
+Consumer::BatchResult Consumer::batch_result(const std::vector<Message>& messages,
+                                             const redisReply* r) {
+  BatchResult out;
   if (r->type == REDIS_REPLY_ERROR) {
-    error.assign(r->str, r->len);
+    out.error.assign(r->str, r->len);
   } else if (r->type != REDIS_REPLY_ARRAY || r->elements != messages.size()) {
-    error = "unexpected reply to the apply script";
+    out.error = "unexpected reply to the apply script";
+  } else {
+    for (size_t i = 0; i < r->elements; ++i) {
+      const redisReply* e = r->element[i];
+      out.results.emplace_back(e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS
+                                   ? std::string(e->str, e->len)
+                                   : std::string("error: not a string"));
+    }
   }
+  return out;
+}
+
+void Consumer::on_batch_reply(const std::vector<Message>& messages, const BatchResult& result) {
   for (size_t i = 0; i < messages.size(); ++i) {
-    if (error.empty()) {
-      on_applied(messages[i], *r->element[i]);
+    if (result.error.empty()) {
+      on_applied(messages[i], result.results[i]);
     } else {
-      fail_delivery(messages[i], "redis: " + error);
+      fail_delivery(messages[i], "redis: " + result.error);
     }
   }
 }
 
-void Consumer::on_applied(const Message& m, const redisReply& r) {
+void Consumer::on_applied(const Message& m, std::string_view result) {
   fault_point("after_redis");
-  const std::string_view result = r.type == REDIS_REPLY_STRING || r.type == REDIS_REPLY_STATUS
-                                      ? std::string_view(r.str, r.len)
-                                      : std::string_view("error: not a string");
   if (!outcomes_.count(result)) {
     constexpr std::string_view prefix = "error: ";
     const std::string_view what =
@@ -436,6 +477,7 @@ void Consumer::finish_stop() {
   auto done = std::move(stop_done_);
   stop_done_ = nullptr;
   stop_timer_.stop();
+  resume_timer_.stop();
   batch_timer_.stop();
   flush_timer_.stop();
   amqp_.stop();  // closing hands back whatever was delivered but not settled

@@ -7,7 +7,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "shared/amqp/amqp_client.hpp"
@@ -35,6 +37,8 @@ namespace offers {
 //   x-retry-count, x-failed-at and x-subscriber;
 // - Redis unreachable: the consuming channel is closed, which hands every unacknowledged delivery
 //   back to the queue; consuming resumes once Redis answers again.
+// - with REDIS_MIN_REPLICAS, a batch is settled only after a WAIT says enough replicas have it; a
+//   short WAIT is handled like Redis unreachable.
 class Consumer : private AmqpClient::Handler {
  public:
   Consumer(uv_loop_t* loop, const SubscriberSettings& settings, std::string subscriber,
@@ -83,8 +87,15 @@ class Consumer : private AmqpClient::Handler {
   void schedule_batch();
   void send_batch();
   void discard_batch();
-  void on_batch_reply(const std::vector<Message>& batch, uint64_t session, redisReply* reply);
-  void on_applied(const Message& message, const redisReply& result);
+  // The apply script's answer, copied out of the reply.
+  struct BatchResult {
+    std::string error;                 // for the whole batch
+    std::vector<std::string> results;  // one per message otherwise
+  };
+  static BatchResult batch_result(const std::vector<Message>& batch, const redisReply* reply);
+  void on_batch_reply(const std::vector<Message>& batch, const BatchResult& result);
+  void not_replicated();
+  void on_applied(const Message& message, std::string_view result);
   void fail_delivery(const Message& message, const std::string& error);
   void reject(uint64_t tag, const std::string& why, const Message& message);
   void settle(uint64_t tag);
@@ -104,6 +115,7 @@ class Consumer : private AmqpClient::Handler {
   AsyncRedis redis_;
   Timer batch_timer_;
   Timer flush_timer_;
+  Timer resume_timer_;  // consuming again after a short WAIT
   Timer stop_timer_;
   std::function<void()> stop_done_;
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "shared/common/log.hpp"
+#include "shared/redis/sentinel.hpp"
 
 namespace offers {
 namespace {
@@ -25,18 +26,31 @@ AsyncRedis::AsyncRedis(uv_loop_t* loop, RedisEndpoint endpoint, StateCallback on
       on_state_(std::move(on_state)),
       reconnect_(loop),
       liveness_(loop),
-      connect_watch_(loop) {}
+      connect_watch_(loop) {
+  if (!endpoint_.sentinels.empty()) {
+    watch_ = std::make_unique<SentinelWatch>(loop, endpoint_, [this](const std::string& master) {
+      // A failover: leave the old master now rather than at its first failing command.
+      if (ctx_ != nullptr && master != address_) {
+        drop("sentinel: +switch-master to " + master);
+      } else {
+        reconnect_now();
+      }
+    });
+  }
+}
 
 AsyncRedis::~AsyncRedis() { stop(); }
 
 void AsyncRedis::start() {
   stopped_ = false;
+  if (watch_) watch_->start();
   connect();
   liveness_.start(1000, 1000, [this] { check_liveness(); });
 }
 
 void AsyncRedis::stop() {
   stopped_ = true;
+  if (watch_) watch_->stop();
   reconnect_.stop();
   liveness_.stop();
   connect_watch_.stop();
@@ -57,7 +71,17 @@ void AsyncRedis::reconnect_now() {
 
 void AsyncRedis::connect() {
   if (stopped_ || ctx_ != nullptr) return;
-  redisAsyncContext* ctx = redisAsyncConnect(endpoint_.host.c_str(), endpoint_.port);
+  // The sentinels are asked with blocking calls, bounded by kSentinelTimeout each: this happens
+  // only while the connection is down, when the loop has nothing for Redis to do anyway.
+  std::string error;
+  const auto address = redis_address(endpoint_, kSentinelTimeout, error);
+  if (!address) {
+    log_warn("redis master unknown", {{"redis", endpoint_.redacted()}, {"error", error}});
+    schedule_reconnect();
+    return;
+  }
+  address_ = address->host + ":" + std::to_string(address->port);
+  redisAsyncContext* ctx = redisAsyncConnect(address->host.c_str(), address->port);
   if (ctx == nullptr || ctx->err) {
     log_warn("redis connect failed",
              {{"redis", endpoint_.redacted()}, {"error", ctx ? ctx->errstr : "out of memory"}});
@@ -72,21 +96,35 @@ void AsyncRedis::connect() {
   ctx_ = ctx;
   last_reply_ = std::chrono::steady_clock::now();
   connect_watch_.start(kConnectCheckMs, kConnectCheckMs, [this] { check_connecting(); });
-  auto select = [this](redisReply* r) {
+  auto up = [this] {
+    ready_ = true;
+    attempt_ = 0;
+    log_info("redis connected", {{"redis", endpoint_.redacted()}, {"address", address_}});
+    if (on_state_) on_state_(true);
+  };
+  auto select = [this, up](redisReply* r) {
     if (r == nullptr) return;  // the connection is gone, and that is logged
     if (r->type == REDIS_REPLY_ERROR) {
       log_warn("redis select failed", {{"error", r->str}});
       return;
     }
-    ready_ = true;
-    attempt_ = 0;
-    log_info("redis connected", {{"redis", endpoint_.redacted()}});
-    if (on_state_) on_state_(true);
+    if (endpoint_.sentinels.empty()) up();
   };
   if (!endpoint_.password.empty()) {
     send({"AUTH", endpoint_.password}, [](redisReply*) {});
   }
   send({"SELECT", std::to_string(endpoint_.db)}, select);
+  // A sentinel may still name a master that a failover just demoted.
+  if (!endpoint_.sentinels.empty()) {
+    send({"ROLE"}, [this, up](redisReply* r) {
+      if (r == nullptr) return;
+      if (role_is_master(r)) {
+        up();
+      } else {
+        drop("not the master: " + address_);
+      }
+    });
+  }
 }
 
 void AsyncRedis::on_connect(const redisAsyncContext* ctx, int status) {
@@ -120,11 +158,23 @@ void AsyncRedis::schedule_reconnect() {
 }
 
 void AsyncRedis::check_liveness() {
+  // Behind sentinels the server's role is checked every second: a master demoted by a failover
+  // while it kept running answers reads (stale ones) and fails writes with -READONLY.
+  if (ready() && !endpoint_.sentinels.empty()) {
+    send({"ROLE"}, [this](redisReply* r) {
+      if (r != nullptr && r->type == REDIS_REPLY_ARRAY && !role_is_master(r) && ctx_ != nullptr) {
+        drop("no longer the master: " + address_);
+      }
+    });
+  }
   // A connection that stops answering (a stalled peer) is dropped so that the callers see the
   // failure instead of waiting for ever.
   if (ctx_ == nullptr || outstanding_ == 0) return;
-  if (std::chrono::steady_clock::now() - last_reply_ < std::chrono::seconds(5)) return;
-  drop("no reply for 5 s");
+  // (A WAIT may keep the connection quiet for its whole timeout.)
+  if (std::chrono::steady_clock::now() - last_reply_ <
+      std::chrono::seconds(5) + endpoint_.wait_timeout)
+    return;
+  drop("no reply in time");
 }
 
 void AsyncRedis::check_connecting() {
@@ -220,20 +270,54 @@ void AsyncRedis::eval(const LuaScript& script, const RespArgs& keys, const RespA
   });
 }
 
-void AsyncRedis::on_reply(redisAsyncContext*, void* reply, void* privdata) {
+void AsyncRedis::on_reply(redisAsyncContext* ctx, void* reply, void* privdata) {
   auto* req = static_cast<Request*>(privdata);
   AsyncRedis* self = req->owner;
   if (self->outstanding_ > 0) --self->outstanding_;
   self->last_reply_ = std::chrono::steady_clock::now();
   auto cb = std::move(req->cb);
   delete req;
+  auto* r = static_cast<redisReply*>(reply);
   try {
-    cb(static_cast<redisReply*>(reply));
+    cb(r);
   } catch (const std::exception& e) {
     log_error("unhandled exception in redis callback", {{"error", e.what()}});
   } catch (...) {
     log_error("unhandled exception in redis callback");
   }
+  // A demoted master: reconnect, through the sentinels, to the new one.
+  if (is_readonly_error(r) && ctx != nullptr && self->ctx_ == ctx) self->drop("READONLY");
+}
+
+void AsyncRedis::wait_replicas(std::function<void(bool)> done) {
+  if (endpoint_.min_replicas == 0) {
+    done(true);
+    return;
+  }
+  if (!ready()) {
+    done(false);
+    return;
+  }
+  // WAIT counts the replicas that have this connection's last propagated write. PUBLISH is
+  // propagated to replicas without storing anything, so it moves that mark past every write the
+  // commands before it made or read (a batch of duplicates writes nothing of its own, and the
+  // relay only reads what the request threads wrote).
+  send({"PUBLISH", "offers:durable", "1"}, [](redisReply*) {});
+  send({"WAIT", std::to_string(endpoint_.min_replicas),
+        std::to_string(endpoint_.wait_timeout.count())},
+       [this, done = std::move(done)](redisReply* r) {
+         const bool ok =
+             r != nullptr && r->type == REDIS_REPLY_INTEGER && r->integer >= endpoint_.min_replicas;
+         if (!ok) {
+           log_warn(
+               "redis replicas did not acknowledge in time",
+               {{"redis", endpoint_.redacted()},
+                {"wanted", std::to_string(endpoint_.min_replicas)},
+                {"got", r != nullptr && r->type == REDIS_REPLY_INTEGER ? std::to_string(r->integer)
+                                                                       : "no reply"}});
+         }
+         done(ok);
+       });
 }
 
 }  // namespace offers

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,15 @@
 #include "shared/common/uv_handles.hpp"
 #include "shared/redis/redis_sync.hpp"
 #include "shared/redis/resp.hpp"
+#include "shared/redis/sentinel.hpp"
 
 namespace offers {
 
-// hiredis's async API on a libuv loop, reconnecting by itself. Commands are pipelined: each is
-// written at once and its callback runs when its reply arrives, in order. A callback receives
-// nullptr when the command could not be answered (connection lost or not ready).
+// hiredis's async API on a libuv loop, reconnecting by itself (through the sentinels when the
+// endpoint has them, also after a -READONLY reply or when the server says it is no longer master).
+// Commands are pipelined: each is written at once and its callback runs when its reply arrives, in
+// order. A callback receives nullptr when the command could not be answered (connection lost or not
+// ready).
 class AsyncRedis {
  public:
   using Callback = std::function<void(redisReply* reply)>;
@@ -41,6 +45,11 @@ class AsyncRedis {
   // EVALSHA, sent again as EVAL with the script's text when Redis does not know the script (it
   // restarted, or its cache was flushed). The script must outlive the call.
   void eval(const LuaScript& script, const RespArgs& keys, const RespArgs& args, Callback cb);
+  // After the commands sent so far: done(true) once the endpoint's min_replicas replicas have
+  // everything they wrote or read (WAIT, within its wait_timeout), done(false) when fewer did or
+  // the connection is gone. At once done(true) when min_replicas is 0.
+  void wait_replicas(std::function<void(bool)> done);
+  bool waits_for_replicas() const { return endpoint_.min_replicas > 0; }
 
  private:
   struct Request;
@@ -60,6 +69,7 @@ class AsyncRedis {
 
   uv_loop_t* loop_;
   RedisEndpoint endpoint_;
+  std::string address_;  // host:port of the server connected to
   StateCallback on_state_;
   redisAsyncContext* ctx_ = nullptr;  // owned by hiredis once connected
   bool ready_ = false;
@@ -70,6 +80,7 @@ class AsyncRedis {
   Timer liveness_;
   Timer connect_watch_;
   int attempt_ = 0;
+  std::unique_ptr<SentinelWatch> watch_;  // with sentinels: +switch-master
 };
 
 }  // namespace offers

@@ -1,7 +1,10 @@
 #include "shared/redis/redis_sync.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+
+#include "shared/redis/sentinel.hpp"
 
 namespace offers {
 namespace {
@@ -77,15 +80,29 @@ SyncRedis::SyncRedis(RedisEndpoint endpoint, std::chrono::milliseconds timeout)
 
 void SyncRedis::connect() {
   const timeval tv = to_timeval(timeout_);
-  ctx_.reset(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv));
+  std::string error;
+  const auto address = redis_address(endpoint_, std::min(timeout_, kSentinelTimeout), error);
+  if (!address) throw RedisError("redis master unknown: " + error);
+  ctx_.reset(redisConnectWithTimeout(address->host.c_str(), address->port, tv));
   if (!ctx_ || ctx_->err) {
     const std::string err = ctx_ ? ctx_->errstr : "out of memory";
     ctx_.reset();
     throw RedisError("redis unreachable: " + err);
   }
   redisSetTimeout(ctx_.get(), tv);
-  if (!endpoint_.password.empty()) raw({"AUTH", endpoint_.password});
-  raw({"SELECT", std::to_string(endpoint_.db)});
+  try {
+    if (!endpoint_.password.empty()) raw({"AUTH", endpoint_.password});
+    // A new connection starts in database 0 (and a sentinel, which tools talk to, has no SELECT).
+    if (endpoint_.db != 0) raw({"SELECT", std::to_string(endpoint_.db)});
+    // A sentinel may still name a master that a failover just demoted.
+    if (!endpoint_.sentinels.empty() && !role_is_master(raw({"ROLE"}).get())) {
+      throw RedisError("redis at " + address->host + ":" + std::to_string(address->port) +
+                       " is not the master");
+    }
+  } catch (const RedisError&) {
+    ctx_.reset();
+    throw;
+  }
 }
 
 ReplyPtr SyncRedis::raw(const std::vector<std::string>& argv) {
@@ -102,7 +119,11 @@ ReplyPtr SyncRedis::raw(const std::vector<std::string>& argv) {
     ctx_.reset();
     throw RedisError("redis failed: " + err);
   }
-  if (reply->type == REDIS_REPLY_ERROR) throw RedisError(std::string("redis error: ") + reply->str);
+  if (reply->type == REDIS_REPLY_ERROR) {
+    // The server was demoted: the next call asks the sentinels where the master is now.
+    if (is_readonly_error(reply.get())) ctx_.reset();
+    throw RedisError(std::string("redis error: ") + reply->str);
+  }
   return reply;
 }
 

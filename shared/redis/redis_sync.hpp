@@ -23,6 +23,9 @@ struct ReplyDeleter {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
 
+// How long a client waits for one sentinel's answer before it asks the next.
+inline constexpr std::chrono::milliseconds kSentinelTimeout{250};
+
 std::string script_sha1(const std::string& script);
 
 // A Lua script and its SHA-1, computed once, for EVALSHA.
@@ -33,7 +36,8 @@ struct LuaScript {
 };
 
 // A blocking Redis connection for request threads (HTTP handlers, tools). Connects lazily and
-// reconnects on the next call after a failure. Throws RedisError when Redis cannot be reached or
+// reconnects on the next call after a failure or a -READONLY reply (through the sentinels, when
+// the endpoint has them). Throws RedisError when Redis cannot be reached or
 // answers with an error.
 class SyncRedis {
  public:

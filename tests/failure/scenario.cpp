@@ -51,6 +51,7 @@ int Scenario::default_writes() {
 Scenario::Scenario(std::string name, Options options)
     : name_(std::move(name)), options_(std::move(options)) {
   if (options_.private_redis) redis_ = std::make_unique<PrivateRedis>(box_.vhost());
+  if (options_.sentinel_redis) sentinel_ = std::make_unique<SentinelGroup>(options_.redis_replicas);
   for (const std::string base : {"special-offers", "loyalty", "notifications", "statistics"}) {
     for (const auto& svc : replicas_of(base)) {
       services_[svc] =
@@ -83,6 +84,12 @@ std::map<std::string, std::string> Scenario::env_for(const std::string& name) co
   env["RETRY_DELAYS"] = "100ms,200ms";
   env["AMQP_HEARTBEAT"] = "2";
   if (redis_) env["REDIS_URL"] = redis_->url(0);
+  if (sentinel_) {
+    env["REDIS_URL"] = "redis://127.0.0.1/0";  // only the database: the sentinels name the host
+    env["REDIS_SENTINELS"] = sentinel_->sentinels();
+    env["REDIS_MASTER_NAME"] = sentinel_->master_name();
+    env["REDIS_MIN_REPLICAS"] = std::to_string(options_.redis_min_replicas);
+  }
   auto through = [&](int port) {
     std::string url = box_.amqp_url();
     const std::string from = ":" + std::to_string(Infra::get().amqp_port) + "/";
@@ -191,7 +198,11 @@ int64_t event_count(Scenario& s) {
   try {
     const auto r = s.service("special-offers").get("/readyz");
     const auto d = parse(r.body);
-    if (d.IsObject() && d.HasMember("outboxLength")) return d["outboxLength"].GetInt64();
+    // Not ready: Redis did not answer (a pooled connection finds its server gone once).
+    if (d.IsObject() && d.HasMember("outboxLength") && d.HasMember("ready") &&
+        d["ready"].IsTrue()) {
+      return d["outboxLength"].GetInt64();
+    }
   } catch (...) {
   }
   return -1;
@@ -199,7 +210,15 @@ int64_t event_count(Scenario& s) {
 }  // namespace
 
 void Scenario::fault_begins() { fault_from_ = event_count(*this); }
-void Scenario::fault_ends() { fault_to_ = event_count(*this); }
+void Scenario::fault_ends() {
+  wait_until([&] { return (fault_to_ = event_count(*this)) >= 0; }, 10s, 50ms);
+}
+
+void Scenario::note(const std::string& line) {
+  std::printf("%s: %s\n", name_.c_str(), line.c_str());
+  std::ofstream(Infra::get().state_dir + "/failure-report.txt", std::ios::app)
+      << name_ << ": " << line << "\n";
+}
 
 void Scenario::kill_and_restart(const std::string& name) {
   Service& svc = service(name);
@@ -246,7 +265,17 @@ void Scenario::await_crash_and_restart(const std::string& name,
   restart_with(name, {}, {"FAULT_POINT", "FAULT_AFTER"});
 }
 
-std::vector<Outcome> Scenario::settle_and_check() {
+bool Scenario::all_running() {
+  std::lock_guard lock(mu_);
+  for (auto& [name, svc] : services_) {
+    if (!svc->process().running()) return false;
+  }
+  return true;
+}
+
+std::vector<Outcome> Scenario::settle_and_check() { return settle_and_check(Check{}); }
+
+std::vector<Outcome> Scenario::settle_and_check(Check check) {
   finish_writes();
   for (auto& [name, svc] : services_) {
     if (!svc->process().running()) restart_with(name, {}, {"FAULT_POINT", "FAULT_AFTER"});
@@ -256,7 +285,10 @@ std::vector<Outcome> Scenario::settle_and_check() {
   REQUIRE(wait_until(
       [&] {
         const auto d = parse(publisher.get("/readyz").body);
-        return d.IsObject() && d.HasMember("outboxLag") && d["outboxLag"].GetInt64() == 0;
+        // A demonstration may lose outbox entries behind the relay's cursor: a lag below zero.
+        return d.IsObject() && d.HasMember("outboxLag") &&
+               (check.assert_clean ? d["outboxLag"].GetInt64() == 0
+                                   : d["outboxLag"].GetInt64() <= 0);
       },
       120s, 100ms));
 
@@ -283,14 +315,20 @@ std::vector<Outcome> Scenario::settle_and_check() {
     std::lock_guard lock(mu_);
     int missing = 0;
     for (int64_t id : created_ids_) missing += created_in_feed.count(id) == 0;
-    INFO("acknowledged creates missing from the event feed");
-    CHECK(missing == 0);
-    CHECK(created_ids_.size() <= created_in_feed.size());
+    if (check.assert_clean) {
+      INFO("acknowledged creates missing from the event feed");
+      CHECK(missing == 0);
+      CHECK(created_ids_.size() <= created_in_feed.size());
+    } else {
+      note(std::to_string(missing) + " acknowledged creates missing from the event feed");
+    }
   }
   REQUIRE(static_cast<int64_t>(feed.size()) == (feed.empty() ? 0 : feed.back().seq));
 
-  SyncRedis redis(redis_ ? RedisEndpoint{"127.0.0.1", redis_->port(), 0, ""}
-                         : RedisEndpoint{"127.0.0.1", Infra::get().redis_port, box_.redis_db(), ""},
+  SyncRedis redis(sentinel_ ? sentinel_->endpoint()
+                  : redis_
+                      ? RedisEndpoint{"127.0.0.1", redis_->port(), 0, ""}
+                      : RedisEndpoint{"127.0.0.1", Infra::get().redis_port, box_.redis_db(), ""},
                   std::chrono::seconds(5));
   auto applied = [&](const std::string& s, int64_t seq) {
     return redis.command({"EXISTS", "processed:" + s + ":" + message_id_for(seq)})->integer == 1;
@@ -314,7 +352,7 @@ std::vector<Outcome> Scenario::settle_and_check() {
           }
           return true;
         },
-        120s, 200ms);
+        check.quiet_deadline, 200ms);
 
     Outcome o;
     o.subscriber = s;
@@ -348,7 +386,9 @@ std::vector<Outcome> Scenario::settle_and_check() {
       for (const auto& [id, count] : seen) o.duplicated += count - 1;
       int expected = 0;
       for (const auto& e : feed) expected += !(poison_here && poisoned(e));
-      CHECK(static_cast<int>(notes.Size()) == expected - o.lost + o.duplicated);
+      if (check.assert_clean) {
+        CHECK(static_cast<int>(notes.Size()) == expected - o.lost + o.duplicated);
+      }
     } else if (s == "statistics") {
       const auto stats = parse(sub.get("/stats").body);
       for (const auto& [type, count] : by_type) {
@@ -358,9 +398,11 @@ std::vector<Outcome> Scenario::settle_and_check() {
         o.duplicated += std::max(0, got - count);
       }
       const auto offers = parse(publisher.get("/offers").body);
-      CHECK(stats["activeOffers"].GetInt64() == static_cast<int64_t>(offers.Size()));
-      CHECK(stats["lastSequenceNumber"].GetInt64() == static_cast<int64_t>(feed.size()));
-    } else if (s == "loyalty") {
+      if (check.assert_clean) {
+        CHECK(stats["activeOffers"].GetInt64() == static_cast<int64_t>(offers.Size()));
+        CHECK(stats["lastSequenceNumber"].GetInt64() == static_cast<int64_t>(feed.size()));
+      }
+    } else if (s == "loyalty" && check.assert_clean) {
       CHECK(sub.get("/offers").body == publisher.get("/offers").body);
     }
     outcomes.push_back(o);
@@ -379,6 +421,7 @@ std::vector<Outcome> Scenario::settle_and_check() {
   std::printf("%s", table.c_str());
   std::ofstream(Infra::get().state_dir + "/failure-report.txt", std::ios::app) << table;
   for (const auto& o : outcomes) {
+    if (!check.assert_clean) break;
     INFO(o.subscriber);
     CHECK(o.lost == 0);
     CHECK(o.duplicated == 0);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/harness.hpp"
+#include "tests/support/sentinel_group.hpp"
 
 namespace offers::test {
 
@@ -49,6 +50,17 @@ class Scenario {
     // to the special-offers replicas in turn; env applies to every replica of a service, and
     // an entry for one replica's own name adds to it.
     std::map<std::string, int> replicas;
+    // Redis as a master, a replica and three sentinels of the scenario's own; the services find
+    // the master through the sentinels and wait for this many replicas (REDIS_MIN_REPLICAS).
+    bool sentinel_redis = false;
+    int redis_min_replicas = 1;
+    int redis_replicas = 1;
+  };
+  // How settle_and_check judges: a demonstration reports what it finds without asserting it,
+  // and gives up sooner on effects that never come.
+  struct Check {
+    bool assert_clean = true;
+    std::chrono::milliseconds quiet_deadline{std::chrono::seconds(120)};
   };
 
   Scenario(std::string name, Options options);
@@ -57,6 +69,7 @@ class Scenario {
   Sandbox& box() { return box_; }
   Service& service(const std::string& name) { return *services_.at(name); }
   PrivateRedis* redis() { return redis_.get(); }
+  SentinelGroup* sentinel() { return sentinel_.get(); }
   static const std::vector<std::string>& subscribers();
   // The processes of one service: its name, then name#2, name#3...
   std::vector<std::string> replicas_of(const std::string& service) const;
@@ -89,6 +102,11 @@ class Scenario {
   // Brings every service back, waits until the system is quiet, classifies every event for
   // every subscriber, prints and records the table, and checks lost = duplicated = 0.
   std::vector<Outcome> settle_and_check();
+  std::vector<Outcome> settle_and_check(Check check);
+  // Prints a line and adds it to the failure report that scripts/test shows at the end.
+  void note(const std::string& line);
+  // Whether every service process still runs (none needed a restart).
+  bool all_running();
 
  private:
   void writer();
@@ -98,6 +116,7 @@ class Scenario {
   Options options_;
   Sandbox box_;
   std::unique_ptr<PrivateRedis> redis_;
+  std::unique_ptr<SentinelGroup> sentinel_;
   std::map<std::string, std::unique_ptr<Service>> services_;
   std::thread writer_;
   std::atomic<int> acknowledged_{0};

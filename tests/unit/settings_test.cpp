@@ -176,3 +176,46 @@ TEST_CASE("catch-up settings: CATCH_UP and FEED_URL", "[settings]") {
           }) == "FEED_URL");
   }
 }
+
+TEST_CASE("Redis through Sentinel and durable writes", "[settings]") {
+  const auto plain = load_subscriber(env_of({}), 8081).common.redis;
+  CHECK(plain.sentinels.empty());
+  CHECK(plain.min_replicas == 0);
+  CHECK(plain.wait_timeout == 1s);
+  const auto r = load_subscriber(env_of({{"REDIS_URL", "redis://:pw@ignored:1/4"},
+                                         {"REDIS_SENTINELS", "s1:26379, 10.0.0.2:26380"},
+                                         {"REDIS_MIN_REPLICAS", "1"},
+                                         {"REDIS_WAIT_TIMEOUT", "250ms"}}),
+                                 8081)
+                     .common.redis;
+  REQUIRE(r.sentinels.size() == 2);
+  CHECK(r.sentinels[0].host == "s1");
+  CHECK(r.sentinels[0].port == 26379);
+  CHECK(r.sentinels[1].host == "10.0.0.2");
+  CHECK(r.sentinels[1].port == 26380);
+  CHECK(r.master_name == "offers");
+  CHECK(r.db == 4);
+  CHECK(r.password == "pw");
+  CHECK(r.min_replicas == 1);
+  CHECK(r.wait_timeout == 250ms);
+  CHECK(r.redacted() == "redis-sentinel://:***@s1:26379,10.0.0.2:26380/offers/4");
+  CHECK(load_subscriber(env_of({{"REDIS_SENTINELS", "h:1"}, {"REDIS_MASTER_NAME", "m2"}}), 8081)
+            .common.redis.master_name == "m2");
+  const std::pair<std::map<std::string, std::string>, std::string> bad[] = {
+      {{{"REDIS_SENTINELS", ","}}, "REDIS_SENTINELS"},
+      {{{"REDIS_SENTINELS", "h:1,"}}, "REDIS_SENTINELS"},
+      {{{"REDIS_SENTINELS", "host"}}, "REDIS_SENTINELS"},
+      {{{"REDIS_SENTINELS", "host:port"}}, "REDIS_SENTINELS"},
+      {{{"REDIS_SENTINELS", ":26379"}}, "REDIS_SENTINELS"},
+      {{{"REDIS_SENTINELS", "h:70000"}}, "REDIS_SENTINELS"},
+      {{{"REDIS_MASTER_NAME", "a b"}}, "REDIS_MASTER_NAME"},
+      {{{"REDIS_MIN_REPLICAS", "-1"}}, "REDIS_MIN_REPLICAS"},
+      {{{"REDIS_MIN_REPLICAS", "one"}}, "REDIS_MIN_REPLICAS"},
+      {{{"REDIS_WAIT_TIMEOUT", "0ms"}}, "REDIS_WAIT_TIMEOUT"},
+      {{{"REDIS_WAIT_TIMEOUT", "soon"}}, "REDIS_WAIT_TIMEOUT"},
+  };
+  for (const auto& [vars, variable] : bad) {
+    INFO(vars.begin()->second);
+    CHECK(config_error_variable([&] { load_publisher(env_of(vars)); }) == variable);
+  }
+}
