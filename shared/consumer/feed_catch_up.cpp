@@ -148,7 +148,15 @@ void FeedCatchUp::apply(const std::vector<Event>& events, const std::string& pag
     }
     keys.push_back(marker_);
     ReplyPtr reply;
-    if (!with_redis([&] { reply = redis_.eval(script_, keys, args); })) return;
+    // Replicated before the next page: a failover must not roll back a page the catch-up has
+    // left behind, since history is not delivered again (a short WAIT retries the page, whose
+    // events the dedupe keys then count as duplicates).
+    if (!with_redis([&] {
+          reply = redis_.eval(script_, keys, args);
+          redis_.wait_replicas();
+        })) {
+      return;
+    }
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != last - first) {
       throw CatchUpError("unexpected reply to the apply script for page " + page);
     }

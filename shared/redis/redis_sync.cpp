@@ -80,6 +80,10 @@ SyncRedis::SyncRedis(RedisEndpoint endpoint, std::chrono::milliseconds timeout)
 
 void SyncRedis::connect() {
   const timeval tv = to_timeval(timeout_);
+  // A reply may take a WAIT's whole timeout on top of the usual.
+  const timeval command_tv =
+      to_timeval(timeout_ + (endpoint_.min_replicas > 0 ? endpoint_.wait_timeout
+                                                        : std::chrono::milliseconds(0)));
   std::string error;
   const auto address = redis_address(endpoint_, std::min(timeout_, kSentinelTimeout), error);
   if (!address) throw RedisError("redis master unknown: " + error);
@@ -89,7 +93,7 @@ void SyncRedis::connect() {
     ctx_.reset();
     throw RedisError("redis unreachable: " + err);
   }
-  redisSetTimeout(ctx_.get(), tv);
+  redisSetTimeout(ctx_.get(), command_tv);
   try {
     if (!endpoint_.password.empty()) raw({"AUTH", endpoint_.password});
     // A new connection starts in database 0 (and a sentinel, which tools talk to, has no SELECT).
@@ -145,6 +149,19 @@ ReplyPtr SyncRedis::eval(const LuaScript& script, const std::vector<std::string>
   argv[0] = "EVAL";
   argv[1] = script.text;
   return command(argv);
+}
+
+void SyncRedis::wait_replicas() {
+  if (endpoint_.min_replicas == 0) return;
+  command({"PUBLISH", "offers:durable", "1"});
+  const auto r = command({"WAIT", std::to_string(endpoint_.min_replicas),
+                          std::to_string(endpoint_.wait_timeout.count())});
+  if (r->type != REDIS_REPLY_INTEGER || r->integer < endpoint_.min_replicas) {
+    throw RedisError("redis replicas did not acknowledge in time (wanted " +
+                     std::to_string(endpoint_.min_replicas) + ", got " +
+                     (r->type == REDIS_REPLY_INTEGER ? std::to_string(r->integer) : "no count") +
+                     ")");
+  }
 }
 
 RedisPool::RedisPool(RedisEndpoint endpoint, std::chrono::milliseconds timeout)

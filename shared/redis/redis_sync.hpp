@@ -46,6 +46,9 @@ class SyncRedis {
   // EVALSHA, loading the script first when Redis does not know it.
   ReplyPtr eval(const LuaScript& script, const std::vector<std::string>& keys,
                 const std::vector<std::string>& args);
+  // With REDIS_MIN_REPLICAS > 0: returns once that many replicas have every write made so far
+  // (PUBLISH then WAIT, as AsyncRedis::wait_replicas); throws RedisError when fewer answered.
+  void wait_replicas();
 
  private:
   struct ContextDeleter {

@@ -73,9 +73,10 @@ void add_loyalty_routes(HttpService& http, RedisPool& redis) {
   http.route(Method::Post, "/users", [&redis](HttpCall& c) {
     const auto check = check_user_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    auto r =
-        redis.lease()->eval(kCreateUser, {kUsers, kNextUserId},
-                            {json_quote(check.input->name), settings_json(check.input->interests)});
+    auto conn = redis.lease();
+    auto r = conn->eval(kCreateUser, {kUsers, kNextUserId},
+                        {json_quote(check.input->name), settings_json(check.input->interests)});
+    conn->wait_replicas();  // REDIS_MIN_REPLICAS: no 201 for a user a failover could lose
     c.response.headers().add<Pistache::Http::Header::Location>(
         "/users/" + std::to_string(r->element[0]->integer));
     c.json(Code::Created, text(r->element[1]));
@@ -94,10 +95,12 @@ void add_loyalty_routes(HttpService& http, RedisPool& redis) {
     if (!id) return;
     const auto check = check_user_body(c.request.body());
     if (!check.input) return c.error(Code::Bad_Request, check.error);
-    auto r = redis.lease()->eval(kUpdateUser, {kUsers},
-                                 {std::to_string(*id), json_quote(check.input->name),
-                                  settings_json(check.input->interests)});
+    auto conn = redis.lease();
+    auto r = conn->eval(kUpdateUser, {kUsers},
+                        {std::to_string(*id), json_quote(check.input->name),
+                         settings_json(check.input->interests)});
     if (r->type != REDIS_REPLY_STRING) return c.error(Code::Not_Found, "user not found");
+    conn->wait_replicas();
     c.json(Code::Ok, text(r.get()));
   });
 

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "shared/redis/redis_sync.hpp"
 #include "tests/failure/scenario.hpp"
 #include "tests/support/wait.hpp"
 
@@ -99,8 +100,14 @@ TEST_CASE(
   const double applied = metric(s.service("loyalty"), "deliveries_total{result=\"applied\"}");
   CHECK(publisher.request("POST", "/offers", R"({"description":"y"})").status == 503);
   CHECK(metric(s.service("loyalty"), "deliveries_total{result=\"applied\"}") == applied);
+  // The loyalty API's own writes wait for the replica too.
+  const std::string user = R"({"name":"Ann","settings":{"interests":["coffee"]}})";
+  CHECK(s.service("loyalty").request("POST", "/users", user).status == 503);
   redis.start(replica_node, master);
   REQUIRE(redis.wait_replica_synced(redis.port(replica_node), 30s));
+  CHECK(
+      wait_until([&] { return s.service("loyalty").request("POST", "/users", user).status == 201; },
+                 20s, 100ms));
   s.wait_writes(writes());
   s.fault_ends();
   CHECK(s.all_running());
@@ -119,4 +126,37 @@ TEST_CASE("demonstration: kill -9 of the Redis master with REDIS_MIN_REPLICAS=0 
     s.note("without WAIT " + o.subscriber + " lost " + std::to_string(o.lost) +
            " acknowledged events; " + std::to_string(o.unexpected) + " unexpected");
   }
+}
+
+// The blocking client's WAIT (the catch-up's pages, the loyalty API's writes): it returns once
+// the replica has every write so far, and throws once REDIS_WAIT_TIMEOUT passes with none.
+TEST_CASE("a blocking client's wait for replicas returns with a replica and fails without one",
+          "[failure][ha][sentinel]") {
+  SentinelGroup redis(1);
+  RedisEndpoint ep = redis.endpoint();
+  ep.min_replicas = 1;
+  ep.wait_timeout = 300ms;
+  const int master = redis.master_port();
+  const int replica_node = 1 - redis.node_of(master);
+  REQUIRE(redis.wait_replica_synced(redis.port(replica_node), 30s));
+  SyncRedis conn(ep, 2s);
+  // A replica whose link just came up acknowledges offsets once the master counts it online.
+  const auto replicated = [&] {
+    try {
+      conn.wait_replicas();
+      return true;
+    } catch (const RedisError&) {
+      return false;
+    }
+  };
+  conn.command({"SET", "durable:probe", "1"});
+  CHECK(wait_until(replicated, 20s));
+  redis.kill9(replica_node);
+  conn.command({"SET", "durable:probe", "2"});
+  CHECK_THROWS_AS(conn.wait_replicas(), RedisError);
+  redis.start(replica_node, master);
+  REQUIRE(redis.wait_replica_synced(redis.port(replica_node), 30s));
+  CHECK(wait_until(replicated, 20s));
+  const auto value = conn.command({"GET", "durable:probe"});
+  CHECK(std::string(value->str, value->len) == "2");
 }
