@@ -14,10 +14,6 @@
 namespace offers {
 namespace {
 
-amqp_bytes_t bytes(std::string_view s) {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
 std::string str(amqp_bytes_t b) { return std::string(static_cast<const char*>(b.bytes), b.len); }
 
 timeval to_timeval(std::chrono::milliseconds ms) {
@@ -128,7 +124,7 @@ amqp_field_value_t field_value(const HeaderValue& h) {
     f.value.f64 = *d;
   } else {
     f.kind = AMQP_FIELD_KIND_UTF8;
-    f.value.bytes = bytes(std::get<std::string>(h.value));
+    f.value.bytes = amqp_view(std::get<std::string>(h.value));
   }
   return f;
 }
@@ -223,7 +219,7 @@ void AmqpConnection::open(const AmqpEndpoint& ep, int heartbeat_seconds,
   amqp_table_entry_t entries[2];
   entries[0].key = amqp_cstring_bytes("connection_name");
   entries[0].value.kind = AMQP_FIELD_KIND_UTF8;
-  entries[0].value.value.bytes = bytes(connection_name);
+  entries[0].value.value.bytes = amqp_view(connection_name);
   entries[1].key = amqp_cstring_bytes("capabilities");
   entries[1].value.kind = AMQP_FIELD_KIND_TABLE;
   entries[1].value.value.table = amqp_table_t{2, caps};
@@ -258,39 +254,39 @@ void AmqpConnection::qos(uint16_t channel, uint16_t prefetch) {
 }
 
 std::string AmqpConnection::consume(uint16_t channel, std::string_view queue) {
-  const auto* ok = amqp_basic_consume(conn_.get(), channel, bytes(queue), amqp_empty_bytes, 0, 0, 0,
-                                      amqp_empty_table);
+  const auto* ok = amqp_basic_consume(conn_.get(), channel, amqp_view(queue), amqp_empty_bytes, 0,
+                                      0, 0, amqp_empty_table);
   check(amqp_get_rpc_reply(conn_.get()), "basic.consume on " + std::string(queue));
   return str(ok->consumer_tag);
 }
 
 void AmqpConnection::cancel(uint16_t channel, std::string_view consumer_tag) {
-  amqp_basic_cancel(conn_.get(), channel, bytes(consumer_tag));
+  amqp_basic_cancel(conn_.get(), channel, amqp_view(consumer_tag));
   check(amqp_get_rpc_reply(conn_.get()), "basic.cancel");
 }
 
 uint32_t AmqpConnection::purge(uint16_t channel, std::string_view queue) {
-  const auto* ok = amqp_queue_purge(conn_.get(), channel, bytes(queue));
+  const auto* ok = amqp_queue_purge(conn_.get(), channel, amqp_view(queue));
   check(amqp_get_rpc_reply(conn_.get()), "queue.purge " + std::string(queue));
   return ok->message_count;
 }
 
 uint32_t AmqpConnection::queue_message_count(uint16_t channel, std::string_view queue) {
   const auto* ok =
-      amqp_queue_declare(conn_.get(), channel, bytes(queue), 1, 0, 0, 0, amqp_empty_table);
+      amqp_queue_declare(conn_.get(), channel, amqp_view(queue), 1, 0, 0, 0, amqp_empty_table);
   check(amqp_get_rpc_reply(conn_.get()), "queue.declare(passive) " + std::string(queue));
   return ok->message_count;
 }
 
 uint32_t AmqpConnection::queue_consumer_count(uint16_t channel, std::string_view queue) {
   const auto* ok =
-      amqp_queue_declare(conn_.get(), channel, bytes(queue), 1, 0, 0, 0, amqp_empty_table);
+      amqp_queue_declare(conn_.get(), channel, amqp_view(queue), 1, 0, 0, 0, amqp_empty_table);
   check(amqp_get_rpc_reply(conn_.get()), "queue.declare(passive) " + std::string(queue));
   return ok->consumer_count;
 }
 
 std::optional<Message> AmqpConnection::get(uint16_t channel, std::string_view queue) {
-  auto reply = amqp_basic_get(conn_.get(), channel, bytes(queue), 0);
+  auto reply = amqp_basic_get(conn_.get(), channel, amqp_view(queue), 0);
   check(reply, "basic.get " + std::string(queue));
   if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD) return std::nullopt;
   const auto* ok = static_cast<const amqp_basic_get_ok_t*>(reply.reply.decoded);
@@ -317,7 +313,7 @@ void AmqpConnection::publish(uint16_t channel, std::string_view exchange,
   auto set = [&](amqp_flags_t flag, amqp_bytes_t& field, const std::optional<std::string>& v) {
     if (v) {
       props._flags |= flag;
-      field = bytes(*v);
+      field = amqp_view(*v);
     }
   };
   set(AMQP_BASIC_CONTENT_TYPE_FLAG, props.content_type, p.content_type);
@@ -335,14 +331,14 @@ void AmqpConnection::publish(uint16_t channel, std::string_view exchange,
   std::vector<amqp_table_entry_t> entries;
   for (const auto& h : p.headers) {
     if (h.value.complex) continue;
-    entries.push_back(amqp_table_entry_t{bytes(h.key), field_value(h.value)});
+    entries.push_back(amqp_table_entry_t{amqp_view(h.key), field_value(h.value)});
   }
   if (!entries.empty()) {
     props._flags |= AMQP_BASIC_HEADERS_FLAG;
     props.headers = amqp_table_t{static_cast<int>(entries.size()), entries.data()};
   }
-  check_status(amqp_basic_publish(conn_.get(), channel, bytes(exchange), bytes(routing_key),
-                                  mandatory, 0, &props, bytes(body)),
+  check_status(amqp_basic_publish(conn_.get(), channel, amqp_view(exchange), amqp_view(routing_key),
+                                  mandatory, 0, &props, amqp_view(body)),
                "basic.publish");
 }
 

@@ -15,6 +15,11 @@
 
 namespace offers {
 
+// A view of s for librabbitmq's calls (which take amqp_bytes_t and copy what they keep).
+inline amqp_bytes_t amqp_view(std::string_view s) {
+  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
+}
+
 // Network or protocol trouble: the connection is unusable; reconnect.
 class AmqpError : public std::runtime_error {
  public:

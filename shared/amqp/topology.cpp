@@ -10,22 +10,18 @@
 namespace offers {
 namespace {
 
-amqp_bytes_t bytes(std::string_view s) {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-
 struct Args {
   std::vector<amqp_table_entry_t> entries;
   void add(std::string_view key, std::string_view value) {
     amqp_table_entry_t e{};
-    e.key = bytes(key);
+    e.key = amqp_view(key);
     e.value.kind = AMQP_FIELD_KIND_UTF8;
-    e.value.value.bytes = bytes(value);
+    e.value.value.bytes = amqp_view(value);
     entries.push_back(e);
   }
   void add(std::string_view key, int64_t value) {
     amqp_table_entry_t e{};
-    e.key = bytes(key);
+    e.key = amqp_view(key);
     e.value.kind = AMQP_FIELD_KIND_I64;
     e.value.value.i64 = value;
     entries.push_back(e);
@@ -44,18 +40,20 @@ void run(AmqpConnection& conn, std::string_view what) {
 
 void declare_exchange(AmqpConnection& conn, uint16_t ch, std::string_view name,
                       std::string_view type) {
-  amqp_exchange_declare(conn.raw(), ch, bytes(name), bytes(type), 0, 1, 0, 0, amqp_empty_table);
+  amqp_exchange_declare(conn.raw(), ch, amqp_view(name), amqp_view(type), 0, 1, 0, 0,
+                        amqp_empty_table);
   run(conn, "exchange.declare " + std::string(name));
 }
 
 void declare_queue(AmqpConnection& conn, uint16_t ch, std::string_view name, Args& args) {
-  amqp_queue_declare(conn.raw(), ch, bytes(name), 0, 1, 0, 0, args.table());
+  amqp_queue_declare(conn.raw(), ch, amqp_view(name), 0, 1, 0, 0, args.table());
   run(conn, "queue.declare " + std::string(name));
 }
 
 void bind_queue(AmqpConnection& conn, uint16_t ch, std::string_view queue,
                 std::string_view exchange, std::string_view key) {
-  amqp_queue_bind(conn.raw(), ch, bytes(queue), bytes(exchange), bytes(key), amqp_empty_table);
+  amqp_queue_bind(conn.raw(), ch, amqp_view(queue), amqp_view(exchange), amqp_view(key),
+                  amqp_empty_table);
   run(conn, "queue.bind " + std::string(queue));
 }
 

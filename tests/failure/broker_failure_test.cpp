@@ -10,8 +10,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() { return Scenario::default_writes(); }
-
 int run(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
 
 int broker(const std::string& action) {

@@ -13,8 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() { return Scenario::default_writes(); }
-
 // The scenarios share one cluster (see Cluster::shared): each starts from three running nodes.
 
 // Every service lists the three nodes and runs quorum queues on them.

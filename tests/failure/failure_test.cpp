@@ -13,11 +13,7 @@ using namespace offers;
 using namespace offers::test;
 using namespace std::chrono_literals;
 
-namespace {
-
-int writes() { return Scenario::default_writes(); }
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("kill -9 each subscriber twice at random moments mid-stream", "[failure]") {
   Scenario s("kill -9 subscribers", {writes()});

@@ -11,8 +11,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() { return Scenario::default_writes(); }
-
 bool all_subscribers_ready(Scenario& s, bool ready) {
   for (const auto& name : Scenario::subscribers()) {
     if ((s.service(name).get("/readyz").status == 200) != ready) return false;

@@ -15,8 +15,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() { return Scenario::default_writes(); }
-
 std::string relay_state(Service& svc) {
   rapidjson::Document d;
   std::string error;

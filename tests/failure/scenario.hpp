@@ -127,4 +127,7 @@ class Scenario {
   int64_t fault_from_ = -1, fault_to_ = -1;
 };
 
+// Scenario::default_writes(), as the scenarios spell it.
+inline int writes() { return Scenario::default_writes(); }
+
 }  // namespace offers::test

@@ -12,8 +12,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int writes() { return Scenario::default_writes(); }
-
 // Two special-offers replicas (one relay holds the lease), notifications failing every tenth
 // event so that retries are always in flight, Redis behind the sentinels.
 Scenario::Options replicated(int min_replicas, int redis_replicas) {
