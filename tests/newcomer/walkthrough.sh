@@ -3,9 +3,10 @@
 # drift apart: the `scripts/up` line of "Two commands", every command of "Try it" (each answer
 # compared with the `#>` lines under it), `scripts/dlq loyalty list` from "Dead letters", then
 # `scripts/down`. Run inside the checkout, as the user who would type these lines.
-#   tests/newcomer/walkthrough.sh [CHECKOUT]
+#   tests/newcomer/walkthrough.sh [CHECKOUT] [--ha]   (--ha: the same against `scripts/up --ha`)
 set -uo pipefail
 ROOT=$(cd "${1:-$(dirname "$0")/../..}" && pwd)
+UP_ARGS=${2:-}
 README="$ROOT/README.md"
 failures=0
 
@@ -72,7 +73,7 @@ check_command() {  # check_command COMMAND EXPECTED
 
 down() { (cd "$ROOT" && scripts/down) || fail "scripts/down exited $?"; }
 
-up_line=$(readme_block "Two commands" | grep -m1 '^scripts/up' | sed 's/[[:space:]]*#.*//')
+up_line=$(readme_block "Two commands" | grep -m1 '^scripts/up' | sed 's/[[:space:]]*#.*//')${UP_ARGS:+ $UP_ARGS}
 [ -n "$up_line" ] || { echo "FAIL: README.md has no scripts/up line under \"Two commands\""; exit 1; }
 echo "== $up_line"
 if ! (cd "$ROOT" && eval "$up_line"); then
