@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -83,6 +84,41 @@ void declare(Sandbox& box, QueueType type) {
 }
 
 double applied(Service& s) { return metric(s, "deliveries_total{result=\"applied\"}"); }
+
+// When each subscriber was first seen working and when it was seen done (now_seconds()).
+struct Progress {
+  std::map<std::string, double> first, done;
+  // count events over the time from the first sign of work (or from start-up, for a subscriber
+  // that finished within one poll) to done.
+  double rate(const std::string& name, double count, double started) const {
+    const double end = done.at(name);
+    const auto f = first.find(name);
+    const double from = f != first.end() && end > f->second ? f->second : started;
+    return count / (end - from);
+  }
+};
+
+// Polls every subscriber until each is done; throws when one is not within ten minutes.
+Progress watch_progress(const std::map<std::string, std::unique_ptr<Service>>& subs,
+                        const std::function<bool(Service&)>& working,
+                        const std::function<bool(Service&)>& finished) {
+  Progress p;
+  wait_until(
+      [&] {
+        const double t = now_seconds();
+        for (auto& [name, svc] : subs) {
+          if (p.done.count(name)) continue;
+          if (!p.first.count(name) && working(*svc)) p.first[name] = t;
+          if (finished(*svc)) p.done[name] = t;
+        }
+        return p.done.size() == subs.size();
+      },
+      std::chrono::seconds(600), 50ms);
+  for (auto& [name, svc] : subs) {
+    if (!p.done.count(name)) throw std::runtime_error(name + " did not finish within ten minutes");
+  }
+  return p;
+}
 
 // The broker and Redis started by scripts/bench, watched for CPU.
 CpuUsage servers_cpu() {
@@ -314,25 +350,13 @@ Report run_round(const Options& o) {
       subs[std::string(s)] = box.start(std::string(s), o.service_env(), false);
       cpu.watch(std::string(s), subs[std::string(s)]->process().pid());
     }
-    std::map<std::string, double> first, done;
-    wait_until(
-        [&] {
-          const double t = now_seconds();
-          for (auto& [name, svc] : subs) {
-            if (done.count(name)) continue;
-            const double a = applied(*svc);
-            if (a > 0 && !first.count(name)) first[name] = t;
-            if (a >= static_cast<double>(o.backlog)) done[name] = t;
-          }
-          return done.size() == subs.size();
-        },
-        std::chrono::seconds(600), 50ms);
+    const auto progress = watch_progress(
+        subs, [](Service& svc) { return applied(svc) > 0; },
+        [&](Service& svc) { return applied(svc) >= static_cast<double>(o.backlog); });
     add_cpu(rep, "where the CPU goes: subscriber drain", cpu, 3.0 * static_cast<double>(o.backlog),
             now_seconds() - started);
     for (auto& [name, svc] : subs) {
-      // From the first applied event seen; a backlog drained within one poll counts from start-up.
-      const double from = done[name] > first[name] ? first[name] : started;
-      const double rate = static_cast<double>(o.backlog) / (done[name] - from);
+      const double rate = progress.rate(name, static_cast<double>(o.backlog), started);
       slowest_drain = std::min(slowest_drain, rate);
       rep.add("subscriber drain", name + ", exactly-once effects", rate, "events/s");
       rep.add("subscriber drain", name + " peak memory",
@@ -552,25 +576,14 @@ Report run_round(const Options& o) {
       subs[std::string(s)] = fresh.start(std::string(s), env, false);
       cpu.watch(std::string(s), subs[std::string(s)]->process().pid());
     }
-    std::map<std::string, double> first, done;
-    wait_until(
-        [&] {
-          const double t = now_seconds();
-          for (auto& [name, svc] : subs) {
-            if (done.count(name)) continue;
-            const double position = metric(*svc, "catch_up_position");
-            if (position > 0 && !first.count(name)) first[name] = t;
-            if (metric(*svc, "catch_up_active") == 0) done[name] = t;
-          }
-          return done.size() == subs.size();
-        },
-        std::chrono::seconds(600), 50ms);
+    const auto progress = watch_progress(
+        subs, [](Service& svc) { return metric(svc, "catch_up_position") > 0; },
+        [](Service& svc) { return metric(svc, "catch_up_active") == 0; });
     add_cpu(rep, "where the CPU goes: feed catch-up", cpu, 3.0 * static_cast<double>(o.feed),
             now_seconds() - started);
     for (auto& [name, svc] : subs) {
-      const double from = done[name] > first[name] ? first[name] : started;
       rep.add("feed catch-up (GET /events -> apply-once script)", name + ", exactly-once effects",
-              static_cast<double>(o.feed) / (done[name] - from), "events/s");
+              progress.rate(name, static_cast<double>(o.feed), started), "events/s");
       rep.add("feed catch-up (GET /events -> apply-once script)", name + " peak memory",
               static_cast<double>(proc_status_kib(svc->process().pid(), "VmHWM")) / 1024.0, "MiB");
     }
