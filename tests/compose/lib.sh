@@ -98,41 +98,8 @@ wait_healthy() {  # wait_healthy SECONDS COUNT
   done
 }
 
-# The lines of the first ```sh block after the heading that starts with "## TITLE".
-readme_block() {
-  awk -v title="$1" '
-    index($0, "## " title) && !seen { seen = 1; next }
-    seen && /^```sh/ { inside = 1; next }
-    inside && /^```/ { exit }
-    inside { print }' "$ROOT/README.md"
-}
-
-# An answer line of the README as a bash pattern: "..." stands for anything.
-pattern_of() {
-  local p=$1
-  p=${p//\\/\\\\}
-  p=${p//\*/\\*}
-  p=${p//\?/\\?}
-  p=${p//\[/\\[}
-  p=${p//.../*}
-  printf '%s' "$p"
-}
-
-answers_match() {  # every expected line matches an output line, in order
-  local out=$1 expected=$2 want line p i=0
-  local -a lines
-  mapfile -t lines <<<"${out//$'\r'/}"
-  while IFS= read -r want; do
-    p=$(pattern_of "$want")
-    while [ $i -lt ${#lines[@]} ]; do
-      line=${lines[i]}
-      i=$((i + 1))
-      # shellcheck disable=SC2053  # the right side is a pattern on purpose
-      [[ $line == $p ]] && continue 2
-    done
-    return 1
-  done <<<"$expected"
-}
+README="$ROOT/README.md"
+source "$ROOT/tests/support/readme.sh"
 
 # The contract's ports in a README line moved to the ones this project published.
 published() {
@@ -161,26 +128,17 @@ check_readme_command() {  # COMMAND EXPECTED
 
 # run_readme_examples [SKIP]: every command of "Try it" but those matching the regex SKIP.
 run_readme_examples() {
-  local cmd="" expected="" count=0 line skip=${1:-}
-  flush() {
-    [ -n "$cmd" ] || return 0
-    if [ -n "$skip" ] && [[ $cmd =~ $skip ]]; then
-      printf 'skip  %s\n' "$cmd"
-    else
-      check_readme_command "$cmd" "$expected"
-    fi
-    count=$((count + 1))
-    cmd="" expected=""
-  }
-  while IFS= read -r line; do
-    case $line in
-      "#> "*) expected+="${expected:+$'\n'}${line#\#> }" ;;
-      "#"* | "") flush ;;
-      *) flush; cmd=$line ;;
-    esac
-  done < <(readme_block "Try it")
-  flush
-  [ $count -ge 10 ] || fail "only $count commands found under \"Try it\""
+  README_SKIP=${1:-}
+  readme_examples "Try it" check_or_skip
+  [ "$README_EXAMPLES" -ge 10 ] || fail "only $README_EXAMPLES commands found under \"Try it\""
+}
+
+check_or_skip() {  # COMMAND EXPECTED
+  if [ -n "$README_SKIP" ] && [[ $1 =~ $README_SKIP ]]; then
+    printf 'skip  %s\n' "$1"
+  else
+    check_readme_command "$1" "$2"
+  fi
 }
 
 json_count() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(eval(process.argv[1]))})' "$1" 2>/dev/null; }

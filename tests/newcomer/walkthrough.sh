@@ -12,44 +12,7 @@ failures=0
 
 fail() { printf 'FAIL: %s\n' "$*"; failures=$((failures + 1)); }
 
-# The lines of the first ```sh block after the heading that starts with "## TITLE".
-readme_block() {
-  awk -v title="$1" '
-    index($0, "## " title) && !seen { seen = 1; next }
-    seen && /^```sh/ { inside = 1; next }
-    inside && /^```/ { exit }
-    inside { print }' "$README"
-}
-
-# A README answer line as a bash pattern: "..." stands for anything, everything else is literal.
-pattern_of() {
-  local p=$1
-  p=${p//\\/\\\\}
-  p=${p//\*/\\*}
-  p=${p//\?/\\?}
-  p=${p//\[/\\[}
-  p=${p//.../*}
-  printf '%s' "$p"
-}
-
-# Every expected line matches a line of the output, in order (other output lines may come between).
-answers_match() {  # answers_match OUTPUT EXPECTED (both newline-separated)
-  local out=$1 expected=$2 want line p
-  local -a lines
-  mapfile -t lines <<<"${out//$'\r'/}"
-  local i=0
-  while IFS= read -r want; do
-    p=$(pattern_of "$want")
-    while [ $i -lt ${#lines[@]} ]; do
-      line=${lines[i]}
-      i=$((i + 1))
-      # shellcheck disable=SC2053  # the right side is a pattern on purpose
-      [[ $line == $p ]] && continue 2
-    done
-    return 1
-  done <<<"$expected"
-  return 0
-}
+source "$(dirname "$0")/../support/readme.sh"
 
 # Runs one README command in the checkout and compares its answer. A read (no -X) is asked again
 # until it answers as shown or 20 s pass, since the subscribers apply events asynchronously;
@@ -83,22 +46,9 @@ if ! (cd "$ROOT" && eval "$up_line"); then
 fi
 
 echo "== README \"Try it\""
-cmd="" expected="" count=0
-flush() {
-  [ -n "$cmd" ] || return 0
-  check_command "$cmd" "$expected"
-  count=$((count + 1))
-  cmd="" expected=""
-}
-while IFS= read -r line; do
-  case $line in
-    "#> "*) expected+="${expected:+$'\n'}${line#\#> }" ;;
-    "#"* | "") flush ;;
-    *) flush; cmd=$line ;;
-  esac
-done < <(readme_block "Try it")
-flush
-[ $count -ge 10 ] || fail "only $count commands found under \"Try it\""
+readme_examples "Try it" check_command
+[ "$README_EXAMPLES" -ge 10 ] || fail "only $README_EXAMPLES commands found under \"Try it\""
+count=$README_EXAMPLES
 
 echo "== README \"Dead letters\""
 dlq_line=$(readme_block "Dead letters" | grep -m1 '^scripts/dlq loyalty list' | sed 's/[[:space:]]*#.*//')
