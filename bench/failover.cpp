@@ -40,10 +40,7 @@ Percentiles redis_failover_gap(int repeats, const std::map<std::string, std::str
     if (!wait_until([&] { return post() == 201; }, 120s, 0ms)) {
       throw std::runtime_error("writes were not taken again after the failover");
     }
-    samples.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::steady_clock::now() - killed)
-                                              .count()) /
-                      1000.0);
+    samples.push_back(ms_since(killed));
   }
   return percentiles(samples);
 }

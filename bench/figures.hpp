@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,14 @@ struct Percentiles {
   size_t count = 0;
 };
 Percentiles percentiles(std::vector<double> samples);
+
+// Milliseconds, with microsecond resolution, since a moment of the steady clock.
+inline double ms_since(std::chrono::steady_clock::time_point from) {
+  return static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - from)
+                                 .count()) /
+         1000.0;
+}
 
 // The figures of one run: printed as a table and written as JSON.
 class Report {

@@ -41,10 +41,7 @@ Percentiles relay_takeover(int repeats, const std::string& lease,
         !wait_until([&] { return metric(standby, "relay_published_total") >= 1; }, 60s, 2ms)) {
       throw std::runtime_error("the standby did not publish");
     }
-    samples.push_back(static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                              std::chrono::steady_clock::now() - killed)
-                                              .count()) /
-                      1000.0);
+    samples.push_back(ms_since(killed));
   }
   return percentiles(samples);
 }

@@ -19,21 +19,12 @@ set +e
 
 require_docker
 ensure_images
-PROJECT="offers-compose-ha-$$"
-COMPOSE_FILES=(-f "$ROOT/compose.ha.yaml")
-declare -A PORT_OF
-for p in 5672 15672 6379 8080 8081 8082 8083; do PORT_OF[$p]=$(free_port); done
-export OFFERS_AMQP_PORT=${PORT_OF[5672]} OFFERS_MANAGEMENT_PORT=${PORT_OF[15672]} \
-  OFFERS_REDIS_PORT=${PORT_OF[6379]} OFFERS_SPECIAL_OFFERS_PORT=${PORT_OF[8080]} \
-  OFFERS_LOYALTY_PORT=${PORT_OF[8081]} OFFERS_NOTIFICATIONS_PORT=${PORT_OF[8082]} \
-  OFFERS_STATISTICS_PORT=${PORT_OF[8083]}
+compose_project offers-compose-ha "$ROOT/compose.ha.yaml"
 for v in OFFERS_AMQP_PORT_2 OFFERS_AMQP_PORT_3 OFFERS_MANAGEMENT_PORT_2 OFFERS_MANAGEMENT_PORT_3 \
   OFFERS_REDIS_PORT_2 OFFERS_SPECIAL_OFFERS_PORT_2 OFFERS_LOYALTY_PORT_2 \
   OFFERS_NOTIFICATIONS_PORT_2 OFFERS_STATISTICS_PORT_2; do
   export "$v=$(free_port)"
 done
-trap compose_cleanup EXIT
-trap 'exit 130' INT TERM
 
 step "docker-compose -f compose.ha.yaml up --build -d (project $PROJECT)"
 start=$SECONDS

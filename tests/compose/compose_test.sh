@@ -16,16 +16,7 @@ set +e
 
 require_docker
 ensure_images
-PROJECT="offers-compose-$$"
-COMPOSE_FILES=(-f "$ROOT/compose.yaml" -f "$ROOT/tests/compose/test.override.yaml")
-declare -A PORT_OF
-for p in 5672 15672 6379 8080 8081 8082 8083; do PORT_OF[$p]=$(free_port); done
-export OFFERS_AMQP_PORT=${PORT_OF[5672]} OFFERS_MANAGEMENT_PORT=${PORT_OF[15672]} \
-  OFFERS_REDIS_PORT=${PORT_OF[6379]} OFFERS_SPECIAL_OFFERS_PORT=${PORT_OF[8080]} \
-  OFFERS_LOYALTY_PORT=${PORT_OF[8081]} OFFERS_NOTIFICATIONS_PORT=${PORT_OF[8082]} \
-  OFFERS_STATISTICS_PORT=${PORT_OF[8083]}
-trap compose_cleanup EXIT
-trap 'exit 130' INT TERM
+compose_project offers-compose "$ROOT/compose.yaml" "$ROOT/tests/compose/test.override.yaml"
 
 step "docker-compose up --build -d (project $PROJECT)"
 start=$SECONDS

@@ -33,6 +33,25 @@ ensure_images() {
   fi
 }
 
+# compose_project NAME FILE...: this test's project, named NAME-<pid>, on the given compose files,
+# with the contract's published ports moved to free ones (PORT_OF maps each to its own), taken
+# down with its volumes when the test exits.
+compose_project() {
+  local f p
+  PROJECT="$1-$$"
+  shift
+  COMPOSE_FILES=()
+  for f in "$@"; do COMPOSE_FILES+=(-f "$f"); done
+  declare -gA PORT_OF=()
+  for p in 5672 15672 6379 8080 8081 8082 8083; do PORT_OF[$p]=$(free_port); done
+  export OFFERS_AMQP_PORT=${PORT_OF[5672]} OFFERS_MANAGEMENT_PORT=${PORT_OF[15672]} \
+    OFFERS_REDIS_PORT=${PORT_OF[6379]} OFFERS_SPECIAL_OFFERS_PORT=${PORT_OF[8080]} \
+    OFFERS_LOYALTY_PORT=${PORT_OF[8081]} OFFERS_NOTIFICATIONS_PORT=${PORT_OF[8082]} \
+    OFFERS_STATISTICS_PORT=${PORT_OF[8083]}
+  trap compose_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
 # compose ARGS...: docker-compose on this test's project.
 compose() { docker-compose -p "$PROJECT" "${COMPOSE_FILES[@]}" "$@"; }
 
